@@ -1,0 +1,106 @@
+"""Pure functions for memory reading (paper §3.2, appendix I).
+
+Shapes use B = batch, CK = key channels, CV = value channels, N = memory elements,
+M = query elements (H*W, or P prototypes during potentiation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def anisotropic_l2_similarity(
+    memory_key: Tensor,
+    memory_shrinkage: Tensor | None,
+    query_key: Tensor,
+    query_selection: Tensor | None,
+) -> Tensor:
+    """Anisotropic L2 similarity S(k, q) of eq. (2), scaled by 1/sqrt(CK) as in the official code.
+
+    S_ij = -s_i * sum_c e_cj (k_ci - q_cj)^2 / sqrt(CK), computed with the matrix
+    decomposition of eq. (S2): s * (-(k*k)^T e + 2 k^T (e*q) - e^T (q*q)).
+
+    Args:
+        memory_key:       [B, CK, N] (trailing dims after CK are flattened)
+        memory_shrinkage: [B, 1, N] with values >= 1, or None (s = 1)
+        query_key:        [B, CK, M]
+        query_selection:  [B, CK, M] with values in [0, 1], or None (e = 1)
+
+    Returns:
+        [B, N, M] similarity.
+
+    Without selection the query-only term -|q|^2 is dropped (it is constant over the
+    memory dimension and cancels in the softmax), exactly like STCN's L2 similarity.
+    """
+    ck = memory_key.shape[1]
+    mk = memory_key.flatten(start_dim=2)
+    qk = query_key.flatten(start_dim=2)
+    mk_t = mk.transpose(1, 2)  # [B, N, CK]
+    if query_selection is not None:
+        qe = query_selection.flatten(start_dim=2)
+        a_sq = mk_t.pow(2) @ qe  # [B, N, M]
+        two_ab = 2 * (mk_t @ (qk * qe))
+        b_sq = (qe * qk.pow(2)).sum(1, keepdim=True)  # [B, 1, M]
+        similarity = two_ab - a_sq - b_sq
+    else:
+        a_sq = mk.pow(2).sum(1).unsqueeze(2)  # [B, N, 1]
+        two_ab = 2 * (mk_t @ qk)
+        similarity = two_ab - a_sq
+    if memory_shrinkage is not None:
+        similarity = similarity * memory_shrinkage.flatten(start_dim=1).unsqueeze(2)
+    return similarity / math.sqrt(ck)
+
+
+def naive_anisotropic_l2_similarity(
+    memory_key: Tensor, memory_shrinkage: Tensor | None, query_key: Tensor, query_selection: Tensor | None
+) -> Tensor:
+    """Direct evaluation of eq. (S1) with broadcasting; [B, N, M]. For tests and illustration."""
+    ck = memory_key.shape[1]
+    mk = memory_key.flatten(start_dim=2).unsqueeze(3)  # [B, CK, N, 1]
+    qk = query_key.flatten(start_dim=2).unsqueeze(2)  # [B, CK, 1, M]
+    diff = (mk - qk).pow(2)
+    if query_selection is not None:
+        diff = diff * query_selection.flatten(start_dim=2).unsqueeze(2)
+    similarity = -diff.sum(1)
+    if memory_shrinkage is not None:
+        similarity = similarity * memory_shrinkage.flatten(start_dim=1).unsqueeze(2)
+    return similarity / math.sqrt(ck)
+
+
+def softmax_affinity(similarity: Tensor, top_k: int | None = None) -> Tensor:
+    """Softmax over the memory dimension, optionally restricted to the top-k entries per query.
+
+    Args:
+        similarity: [B, N, M]
+        top_k: keep the k largest similarities of each query (column); None = all.
+            k larger than N is clamped to N.
+
+    Returns:
+        affinity [B, N, M]; every column sums to 1 and has at most k non-zeros.
+    """
+    if top_k is None or top_k >= similarity.shape[1]:
+        return torch.softmax(similarity, dim=1)
+    values, indices = torch.topk(similarity, k=top_k, dim=1)
+    weights = torch.softmax(values, dim=1)
+    return torch.zeros_like(similarity).scatter_(1, indices, weights)
+
+
+def usage_from_affinity(affinity: Tensor) -> Tensor:
+    """Per-memory-element usage of one read: total affinity mass it received, [B, N]."""
+    return affinity.sum(dim=2)
+
+
+def readout(affinity: Tensor, memory_value: Tensor) -> Tensor:
+    """F = v W(k, q) of eq. (1).
+
+    Args:
+        affinity:     [B, N, M]
+        memory_value: [B, CV, N] (or [B, CV, T, H, W], flattened to N = T*H*W)
+
+    Returns:
+        [B, CV, M]
+    """
+    return memory_value.flatten(start_dim=2) @ affinity
