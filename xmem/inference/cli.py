@@ -107,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
     network = load_model(args.model, args.weights, device).eval()
     stats = args.stats_dir or (args.out / "_stats")
     log.info("%s on %d videos from %s (%s) -> %s", args.model, len(videos), args.data, args.dataset, args.out)
-    run_videos(network, videos, config, args.out, stats, device, args.save_probs)
+    run_videos(network, videos, config, args.out, stats, device, args.save_probs, progress=not args.no_progress)
     return 0

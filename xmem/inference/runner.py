@@ -53,7 +53,7 @@ class LoadedFrame:
 def _read_rgb(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
+            return np.array(img.convert("RGB"))
     except FileNotFoundError:
         raise XMemError(f"{path}: frame not found") from None
     except (UnidentifiedImageError, OSError) as exc:
@@ -216,11 +216,12 @@ def run_videos(
     stats_root: Path,
     device: torch.device,
     probs_root: Path | None = None,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Segment several videos; writes STATS/summary.csv last. Returns all per-frame rows."""
     tables = []
-    for video in tqdm(videos, desc="videos", unit="video"):
-        tables.append(run_video(network, video, config, out_root, stats_root, device, probs_root))
+    for video in tqdm(videos, desc="videos", unit="video", disable=not progress):
+        tables.append(run_video(network, video, config, out_root, stats_root, device, probs_root, progress=progress))
     frames = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=FRAME_COLUMNS)
     summary = frames.groupby("video").agg(
         frames=("frame_index", "size"), process_seconds=("process_seconds", "sum"),
