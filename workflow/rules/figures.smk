@@ -1,0 +1,32 @@
+# Figures: PNGs in results/figures/, drawn from the runs' scores, timings and masks.
+
+
+rule make_figure:
+    input:
+        runs=lambda wc: figure_inputs(wc.name),
+        weights=lambda wc: [weights_path("xmem")] if wc.name == "figS1_consolidation" else [],
+        data=lambda wc: data_ready("LV1") if wc.name in ("figS1_consolidation", "figS3_qualitative") else [],
+    output:
+        f"{RESULTS}/figures/{{name}}.png",
+    wildcard_constraints:
+        name="|".join(n for names in FIGURES.values() for n in names),
+    log:
+        f"{RESULTS}/logs/figures/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{name}}.tsv"
+    script:
+        "../scripts/make_figure.py"
+
+
+for _target, _names in FIGURES.items():
+
+    rule:
+        name:
+            _target
+        input:
+            [f"{RESULTS}/figures/{n}.png" for n in _names],
+
+
+rule figures:
+    input:
+        [f"{RESULTS}/figures/{n}.png" for names in FIGURES.values() for n in names],

@@ -1,0 +1,365 @@
+"""What the workflow runs for each table: runs (model × dataset × setting × offset) and cells.
+
+The Snakefile asks this module which runs a table needs; the table script asks it how to
+turn the runs' scores into the paper's rows and columns. One source of truth for both.
+
+A *run* is one ``xmem infer`` invocation (plus its evaluation), stored under
+``results/runs/<model>/<dataset>/<setting>/o<offset>/``. A *setting* is a named set of extra
+inference options (see :data:`SETTINGS`). Datasets use the paper's codes: D16, D17, D17td,
+Y18, Y19, LV1 … LV10 (Long-time Video n×).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+SHORT_DATASETS = ("D16", "D17", "D17td", "Y18", "Y19")
+YOUTUBE_DATASETS = ("Y18", "Y19")
+#: models trained by the workflow (or given as official weights) and the trivial baseline
+MODELS = (
+    "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
+    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only",
+)
+COPY_MODEL = "copy"  # "copy the first-frame mask to every frame" lower bound
+
+
+def long_dataset(times: int) -> str:
+    return f"LV{times}"
+
+
+def is_long(dataset: str) -> bool:
+    return dataset.startswith("LV")
+
+
+def long_times(dataset: str) -> int:
+    return int(dataset[2:])
+
+
+# --------------------------------------------------------------------------- settings
+def _ltmax(n: int) -> list[str]:
+    return ["--max-long-term-elements", str(n)]
+
+
+#: setting name -> extra ``xmem infer`` options (r and o are added per run)
+SETTINGS: dict[str, list[str]] = {
+    "default": [],
+    "no_long_term": ["--strategy", "no_long_term"],
+    "sensory_only": ["--strategy", "sensory_only"],
+    "eager_compression": ["--strategy", "eager_compression"],
+    "sparse_insertion": ["--strategy", "sparse_insertion", "--max-memory-frames", "50"],
+    "local_window": ["--strategy", "local_window", "--max-memory-frames", "50"],
+    "no_potentiation": ["--no-potentiation"],
+    "deep_every_frame": ["--deep-update-every", "1"],
+    "deep_never": ["--deep-update-every", "0"],
+    "unbounded": ["--strategy", "no_long_term"],  # STCN without the 50-frame cap (Fig. S7)
+}
+for _sel in ("random", "kmeans", "usage"):
+    for _p in (64, 128, 256):
+        SETTINGS[f"{_sel}_p{_p}"] = ["--prototype-selection", _sel, "--num-prototypes", str(_p)]
+for _n in (500, 1000, 2500, 5000, 10000, 20000, 30000):
+    SETTINGS[f"ltmax{_n}"] = _ltmax(_n)
+
+
+def multiscale_setting(size: int, mem_every: int, flip: bool) -> str:
+    """Name of one member run of a multi-scale merge (probabilities are saved)."""
+    return f"ms_s{size}_r{mem_every}{'_flip' if flip else ''}"
+
+
+def parse_multiscale_setting(name: str) -> tuple[int, int, bool]:
+    parts = name.split("_")
+    return int(parts[1][1:]), int(parts[2][1:]), len(parts) > 3 and parts[3] == "flip"
+
+
+@dataclass(frozen=True)
+class Run:
+    model: str
+    dataset: str
+    setting: str = "default"
+    offset: int = 0
+
+    @property
+    def path(self) -> str:
+        return f"runs/{self.model}/{self.dataset}/{self.setting}/o{self.offset}"
+
+
+def mem_every(dataset: str, setting: str, config: dict) -> int:
+    """r for a run: 10 on Long-time Video, 5 on short videos (paper §4.1–4.2), or the setting's."""
+    if setting.startswith("ms_"):
+        return parse_multiscale_setting(setting)[1]
+    inf = config["inference"]
+    return inf["mem_every_long"] if is_long(dataset) else inf["mem_every_short"]
+
+
+def offsets(config: dict, r: int) -> list[int]:
+    """The paper's evenly spaced memory-insertion offsets in [0, r)."""
+    count = config["inference"]["offsets"]
+    return sorted({(i * r) // count for i in range(count)})
+
+
+def infer_options(run: Run, config: dict) -> list[str]:
+    """Extra ``xmem infer`` options for a run (besides weights, data, output paths)."""
+    r = mem_every(run.dataset, run.setting, config)
+    opts = ["--mem-every", str(r), "--mem-offset", str(run.offset)]
+    if run.setting.startswith("ms_"):
+        size, _, flip = parse_multiscale_setting(run.setting)
+        opts += ["--size", str(size), "--num-prototypes", str(config["inference"]["multiscale"]["num_prototypes"])]
+        opts += ["--flip"] if flip else []
+    else:
+        opts += ["--size", str(config["inference"]["size"])]
+        opts += SETTINGS[run.setting]
+    if is_long(run.dataset):
+        opts += ["--save", "annotated" if long_times(run.dataset) > 1 else "all"]
+    return opts
+
+
+# --------------------------------------------------------------------------- cells and rows
+@dataclass(frozen=True)
+class Cell:
+    """One measured number: ``metric`` on ``dataset`` aggregated over ``runs``.
+
+    kind: "score" (J&F, J, F, G, J_s, ...: mean over runs, std when several offsets),
+    "fps", "memory_mb" (max bytes held by the memory stores), "compression" (ratio in %),
+    "delta" (score on ``runs`` minus score on ``baseline``).
+    """
+
+    dataset: str
+    metric: str
+    runs: tuple[Run, ...]
+    kind: str = "score"
+    baseline: tuple[Run, ...] = ()
+    with_std: bool = False
+    params: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    setting: str
+    cells: tuple[Cell, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def runs(self) -> list[Run]:
+        seen: dict[Run, None] = {}
+        for row in self.rows:
+            for cell in row.cells:
+                for run in cell.runs + cell.baseline:
+                    seen[run] = None
+        return list(seen)
+
+
+def _score_cells(model: str, dataset: str, setting: str, config: dict, metrics: Iterable[str],
+                 all_offsets: bool) -> list[Cell]:
+    r = mem_every(dataset, setting, config)
+    all_offsets = all_offsets and model != COPY_MODEL  # copying the prompt does not depend on r
+    runs = tuple(Run(model, dataset, setting, o) for o in (offsets(config, r) if all_offsets else [0]))
+    return [Cell(dataset, m, runs, with_std=all_offsets and len(runs) > 1) for m in metrics]
+
+
+def _metrics(dataset: str, full: bool = True) -> list[str]:
+    if dataset in YOUTUBE_DATASETS:
+        return ["G", "J_s", "F_s", "J_u", "F_u"] if full else ["G"]
+    return ["J&F", "J", "F"] if full else ["J&F"]
+
+
+def _fps(model: str, dataset: str, setting: str = "default") -> Cell:
+    return Cell(dataset, "FPS", (Run(model, dataset, setting, 0),), kind="fps")
+
+
+def _long_video_row(method: str, model: str, setting: str, config: dict, note: str = "") -> Row:
+    cells = []
+    for ds in ("LV1", "LV3"):
+        cells += _score_cells(model, ds, setting, config, ["J&F", "J", "F"], all_offsets=True)
+    lv1 = cells[0].runs
+    lv3 = cells[3].runs
+    cells.append(Cell("LV1->LV3", "J&F_delta", lv3, kind="delta", baseline=lv1))
+    return Row(method, "", tuple(cells), note)
+
+
+def build_tables(config: dict) -> dict[str, TableSpec]:
+    """Every table's measured rows for a profile ``config`` (the workflow's config dict)."""
+    tables: dict[str, TableSpec] = {}
+    stcn_long = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+
+    tables["table1_long_time_video"] = TableSpec("table1_long_time_video", (
+        _long_video_row("STCN", "stcn", stcn_long, config, "retrained; at most 50 memory frames"),
+        _long_video_row("XMem", "xmem", "default", config),
+        _long_video_row("First-frame copy", COPY_MODEL, "default", config, "lower bound"),
+    ))
+
+    def short_row(method: str, model: str, note: str = "", fps: bool = True) -> Row:
+        cells = []
+        for ds in ("Y18", "D17", "D16"):
+            cells += _score_cells(model, ds, "default", config, _metrics(ds), all_offsets=False)
+            if fps:
+                cells.append(_fps(model, ds))
+        return Row(method, "", tuple(cells), note)
+
+    tables["table2_short_video"] = TableSpec("table2_short_video", (
+        short_row("STCN", "stcn", "retrained"),
+        short_row("XMem", "xmem"),
+        short_row("First-frame copy", COPY_MODEL, "lower bound", fps=False),
+    ))
+    tables["table3_davis17_testdev"] = TableSpec("table3_davis17_testdev", tuple(
+        Row(m, "", tuple(_score_cells(model, "D17td", "default", config, _metrics("D17td"), False)), n)
+        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
+    ))
+
+    def ablation_row(setting_label: str, model: str, setting: str, datasets: Iterable[str], fps_on=(),
+                     long_offsets: bool = True) -> Row:
+        cells = []
+        for ds in datasets:
+            cells += [replace(c, with_std=False) for c in _score_cells(
+                model, ds, setting, config, _metrics(ds, full=False), all_offsets=is_long(ds) and long_offsets)]
+        cells += [_fps(model, ds, setting) for ds in fps_on]
+        return Row("XMem", setting_label, tuple(cells))
+
+    t4 = ("Y18", "D17", "LV1")
+    tables["table4_memory_stores"] = TableSpec("table4_memory_stores", (
+        ablation_row("All memory stores", "xmem", "default", t4, ("D17", "Y18")),
+        ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18")),
+        ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18")),
+        ablation_row("No long-term memory", "xmem", "no_long_term", ("Y18", "D17"), ("D17", "Y18")),
+    ), notes=("L1x is the mean over the memory-insertion offsets (std omitted, as in the paper)",))
+    tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
+        ablation_row(label, model, "default", ("Y18", "D17")) for label, model in (
+            ("With both terms", "xmem"), ("With shrinkage s only", "xmem_shrinkage_only"),
+            ("With selection e only", "xmem_selection_only"), ("With neither", "xmem_neither"))
+    ))
+    rows6 = []
+    for p in config["inference"]["prototype_counts"]:
+        for label, sel in (("Random", "random"), ("K-means centroid", "kmeans"), ("Usage-based", "usage")):
+            setting = "default" if (sel == "usage" and p == 128) else f"{sel}_p{p}"
+            cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], all_offsets=True)
+            cells.append(Cell("LV3", "compression_ratio_pct", (), kind="compression", params=(("P", p),)))
+            rows6.append(Row("XMem", f"{label} P = {p}", tuple(cells)))
+    rows6.append(Row("XMem", "No potentiation",
+                     tuple(_score_cells("xmem", "LV3", "no_potentiation", config, ["J&F"], True))))
+    rows6.append(Row("XMem", "With potentiation",
+                     tuple(_score_cells("xmem", "LV3", "default", config, ["J&F"], True))))
+    tables["table6_consolidation"] = TableSpec("table6_consolidation", tuple(rows6))
+
+    def strategy_row(label: str, setting: str) -> Row:
+        cells = []
+        for ds in ("LV1", "LV3"):
+            cells += _score_cells("xmem", ds, setting, config, ["J&F"], all_offsets=True)
+        cells.append(Cell("LV1->LV3", "J&F_delta", cells[1].runs, kind="delta", baseline=cells[0].runs))
+        return Row("XMem", label, tuple(cells))
+
+    tables["table7_long_video_strategies"] = TableSpec("table7_long_video_strategies", (
+        strategy_row("Consolidation", "default"), strategy_row("Eager compression", "eager_compression"),
+        strategy_row("Sparse insertion", "sparse_insertion"), strategy_row("Local window", "local_window"),
+    ))
+    tables["table8_deep_update"] = TableSpec("table8_deep_update", (
+        ablation_row("Every r-th frame", "xmem", "default", ("Y18", "D17"), ("D17",)),
+        ablation_row("Every single frame", "xmem", "deep_every_frame", ("Y18", "D17"), ("D17",)),
+        ablation_row("No deep update", "xmem_no_deep_update", "deep_never", ("Y18", "D17"), ("D17",)),
+    ))
+    rows_s1 = []
+    for n in config["inference"]["ltmax_values"]:
+        setting = "default" if n == 10000 else f"ltmax{n}"
+        cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], all_offsets=True)
+        cells.append(Cell("LV3", "max_gpu_memory_MB", (Run("xmem", "LV3", setting, 0),), kind="memory_mb"))
+        cells.append(_fps("xmem", "LV3", setting))
+        rows_s1.append(Row("XMem", f"LTmax={n}", tuple(cells)))
+    tables["tableS1_ltmax"] = TableSpec("tableS1_ltmax", tuple(rows_s1), notes=(
+        "max memory: bytes held by the memory stores on CPU (GPU allocation on CUDA)",))
+    tables["tableS2_stcn_retrained"] = TableSpec("tableS2_stcn_retrained", tuple(
+        Row(method, setting, tuple(
+            _score_cells(model, "Y18", "default", config, ["G"], False)
+            + _score_cells(model, "D17", "default", config, ["J&F"], False)))
+        for method, setting, model in (("STCN", "re-trained", "stcn"), ("XMem", "", "xmem"))
+    ))
+    tables["tableS3_youtubevos19"] = TableSpec("tableS3_youtubevos19", tuple(
+        Row(m, "", tuple(_score_cells(model, "Y19", "default", config, _metrics("Y19"), False)
+                         + [_fps(model, "Y18")]), n)
+        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
+    ))
+    tables["tableS4_no_pretraining"] = TableSpec("tableS4_no_pretraining", (
+        Row("XMem-", "", tuple(
+            c for ds in ("Y18", "Y19", "D16", "D17", "D17td")
+            for c in _score_cells("xmem_no_pretrain", ds, "default", config, _metrics(ds, full=False), False)
+        ) + (_fps("xmem_no_pretrain", "D17"),)),
+    ))
+    mixes = (("DAVIS only", "xmem_davis_only", ("D16", "D17", "D17td")),
+             ("YouTubeVOS only", "xmem_youtube_only", ("Y18", "Y19")),
+             ("DAVIS+YouTubeVOS only", "xmem_no_pretrain", ("D16", "D17", "D17td", "Y18", "Y19")),
+             ("Static+DAVIS+YouTubeVOS", "xmem", ("D16", "D17", "D17td", "Y18", "Y19")))
+    tables["tableS5_S9_training_data"] = TableSpec("tableS5_S9_training_data", tuple(
+        Row("XMem", label, tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
+        for label, model, dss in mixes
+    ))
+    tables["tableS10_S11_multiscale"] = TableSpec("tableS10_S11_multiscale", (
+        Row("XMem", "single-scale", tuple(
+            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
+            for c in _score_cells("xmem", ds, "default", config, _metrics(ds), False))),
+        Row("XMem", "multi-scale", tuple(
+            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
+            for c in _score_cells("xmem", ds, "ms", config, _metrics(ds), False))),
+    ))
+    return tables
+
+
+def multiscale_members(dataset: str, config: dict) -> list[str]:
+    """Settings merged into the ``ms`` run of a dataset (Appendix H)."""
+    ms = config["inference"]["multiscale"]
+    if dataset in YOUTUBE_DATASETS:
+        return [multiscale_setting(s, config["inference"]["mem_every_short"], False) for s in ms["youtube_sizes"]]
+    members = []
+    for size in ms["davis_sizes"]:
+        for r in ms["davis_mem_every"]:
+            for flip in (False, True):
+                members.append(multiscale_setting(size, r, flip))
+    return members
+
+
+def expand_runs(runs: Iterable[Run], config: dict) -> list[Run]:
+    """Runs plus the member runs that multi-scale (``ms``) runs are merged from."""
+    out: dict[Run, None] = {}
+    for run in runs:
+        out[run] = None
+        if run.setting == "ms":
+            for member in multiscale_members(run.dataset, config):
+                out[Run(run.model, run.dataset, member, 0)] = None
+    return list(out)
+
+
+# --------------------------------------------------------------------------- figures
+@dataclass(frozen=True)
+class FigureNeed:
+    run: Run
+    kind: str  # "scores", "stats" or "masks"
+
+
+def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
+    """The runs (and which of their outputs) each figure reads."""
+    inf = config["inference"]
+    lv_offsets = offsets(config, inf["mem_every_long"])
+
+    def need(kind: str, *runs: Run) -> list[FigureNeed]:
+        return [FigureNeed(r, kind) for r in runs]
+
+    figures: dict[str, list[FigureNeed]] = {
+        "fig1_memory_vs_quality": need("stats", Run("xmem", "LV1"), Run("stcn", "LV1", "unbounded"))
+        + need("scores", Run("xmem", "D17"), Run("stcn", "D17")),
+        "fig1_short_vs_long": need("scores", Run("xmem", "D17"), Run("stcn", "D17"), Run(COPY_MODEL, "D17"))
+        + need("scores", *[Run("xmem", "LV1", "default", o) for o in lv_offsets])
+        + need("scores", *[Run("stcn", "LV1", "sparse_insertion", o) for o in lv_offsets])
+        + need("scores", Run(COPY_MODEL, "LV1")),
+        "fig4_similarity": [],
+        "fig7_length_scaling": need("scores", *[Run("xmem", long_dataset(n)) for n in inf["long_times"]])
+        + need("scores", *[Run("stcn", long_dataset(n), "sparse_insertion") for n in inf["long_times"]]),
+        "figS1_consolidation": [],
+        "figS3_qualitative": need("masks", Run("xmem", "LV3"), Run("stcn", "LV3", "sparse_insertion")),
+        "figS7_fps_scaling": need("stats", Run("stcn", "LV3", "unbounded"))
+        + need("stats", *[Run("xmem", "LV3", "default" if n == 10000 else f"ltmax{n}")
+                          for n in inf.get("fps_ltmax_values", [10000])]),
+    }
+    return figures
