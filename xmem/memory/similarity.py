@@ -32,8 +32,10 @@ def anisotropic_l2_similarity(
     Returns:
         [B, N, M] similarity.
 
-    Without selection the query-only term -|q|^2 is dropped (it is constant over the
-    memory dimension and cancels in the softmax), exactly like STCN's L2 similarity.
+    Without selection the query-only term -|q|^2 is dropped, as in STCN and the official
+    XMem code. Without shrinkage it is constant over the memory dimension and cancels in the
+    softmax; with shrinkage only (a Table 5 variant) it would be scaled by s_i, so dropping it
+    is the official behaviour rather than exact eq. (2).
     """
     ck = memory_key.shape[1]
     mk = memory_key.flatten(start_dim=2)

@@ -1,0 +1,28 @@
+"""Soft aggregation of independent per-object probabilities (STM, Oh et al. 2019)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+EPSILON = 1e-7  # probabilities are clamped to [EPSILON, 1 - EPSILON] before the logit
+
+
+def aggregate_probabilities(prob: Tensor, dim: int = 1) -> tuple[Tensor, Tensor]:
+    """Merge N per-object foreground probabilities into an (N+1)-way distribution.
+
+    The background probability is prod_i (1 - p_i); [background, p_1..p_N] is clamped to
+    [1e-7, 1 - 1e-7], mapped to logits log(p / (1 - p)) and renormalised with a softmax.
+
+    Args:
+        prob: [..., N, ...] probabilities in [0, 1], objects along ``dim``.
+        dim: the object dimension.
+
+    Returns:
+        logits: [..., N+1, ...] (background first), the input of a cross-entropy loss.
+        prob_with_bg: softmax(logits) along ``dim``; sums to 1 over ``dim``.
+    """
+    background = torch.prod(1 - prob, dim=dim, keepdim=True)
+    with_bg = torch.cat([background, prob], dim=dim).clamp(EPSILON, 1 - EPSILON)
+    logits = torch.log(with_bg / (1 - with_bg))
+    return logits, torch.softmax(logits, dim=dim)

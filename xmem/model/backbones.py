@@ -1,0 +1,165 @@
+"""ResNet trunks (stem + stages 1-3) built from torchvision, with first-conv surgery.
+
+The official XMem uses ResNets whose bottleneck puts the stride in the 3x3 conv (conv2) —
+the same as torchvision's ResNet ("v1.5") — and whose BasicBlock puts it in conv1, also as
+torchvision. torchvision's initialisation (He normal, fan-out; BatchNorm 1/0) equals the
+official one, so the trunks are torchvision's modules, cut after ``layer3``.
+
+ImageNet weights cannot be downloaded here: trunks are randomly initialised, and
+:func:`load_pretrained_trunk` copies torchvision weights from a local file (for example
+``resnet50-0676ba61.pth``), padding the extra input channels of conv1 as the official code
+does (orthogonal initialisation).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torchvision.models import resnet as tv_resnet
+
+from xmem.errors import XMemError
+from xmem.model.config import BackboneConfig
+
+log = logging.getLogger(__name__)
+
+_TRUNK_PREFIXES = ("conv1.", "bn1.", "layer1.", "layer2.", "layer3.")
+
+
+@dataclass
+class ResNetTrunk:
+    """The parameterised parts of a ResNet trunk. Stage outputs have ``spec.out_channels``."""
+
+    conv1: nn.Conv2d
+    bn1: nn.BatchNorm2d
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+
+
+def _block_class(spec: BackboneConfig) -> type[nn.Module]:
+    return tv_resnet.Bottleneck if spec.block == "bottleneck" else tv_resnet.BasicBlock
+
+
+def _torchvision_init(module: nn.Module) -> None:
+    """torchvision ResNet's initialisation, applied to every conv / batch norm in ``module``."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: int, stride: int) -> nn.Sequential:
+    """A stage laid out as torchvision's ``ResNet._make_layer`` (same module names)."""
+    out_channels = planes * block.expansion
+    downsample = None
+    if stride != 1 or in_channels != out_channels:
+        downsample = nn.Sequential(
+            tv_resnet.conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels)
+        )
+    layers = [block(in_channels, planes, stride, downsample)]
+    layers += [block(out_channels, planes) for _ in range(1, blocks)]
+    return nn.Sequential(*layers)
+
+
+def _custom_width_trunk(spec: BackboneConfig) -> ResNetTrunk:
+    """torchvision blocks assembled with a stem width other than 64."""
+    block = _block_class(spec)
+    w = spec.width
+    stem = nn.Conv2d(3, w, kernel_size=7, stride=2, padding=3, bias=False)
+    layer1 = _make_stage(block, w, w, spec.layers[0], stride=1)
+    layer2 = _make_stage(block, w * block.expansion, 2 * w, spec.layers[1], stride=2)
+    layer3 = _make_stage(block, 2 * w * block.expansion, 4 * w, spec.layers[2], stride=2)
+    trunk = ResNetTrunk(stem, nn.BatchNorm2d(w), layer1, layer2, layer3)
+    for part in (trunk.conv1, trunk.bn1, layer1, layer2, layer3):
+        _torchvision_init(part)
+    return trunk
+
+
+def build_trunk(spec: BackboneConfig, extra_in_channels: int = 0) -> ResNetTrunk:
+    """A randomly initialised trunk taking ``3 + extra_in_channels`` input channels.
+
+    With the standard width (64) this is ``torchvision.models.resnet.ResNet`` itself (its
+    ``layer4`` and ``fc`` are dropped); other widths assemble torchvision's blocks the same way.
+    """
+    if spec.width == 64:
+        full = tv_resnet.ResNet(_block_class(spec), [*spec.layers, 1])
+        trunk = ResNetTrunk(full.conv1, full.bn1, full.layer1, full.layer2, full.layer3)
+    else:
+        trunk = _custom_width_trunk(spec)
+    if extra_in_channels:
+        trunk.conv1 = widen_first_conv(trunk.conv1, extra_in_channels)
+    return trunk
+
+
+def widen_first_conv(conv: nn.Conv2d, extra_in_channels: int) -> nn.Conv2d:
+    """A copy of ``conv`` with ``extra_in_channels`` more inputs (new weights: He normal, fan-out)."""
+    wide = nn.Conv2d(
+        conv.in_channels + extra_in_channels,
+        conv.out_channels,
+        kernel_size=conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        bias=conv.bias is not None,
+    )
+    nn.init.kaiming_normal_(wide.weight, mode="fan_out", nonlinearity="relu")
+    with torch.no_grad():
+        wide.weight[:, : conv.in_channels] = conv.weight
+    return wide
+
+
+def load_pretrained_trunk(
+    modules: dict[str, nn.Module], path: str | os.PathLike, stage1_name: str = "layer1"
+) -> None:
+    """Copy torchvision ResNet weights from the local file ``path`` into a trunk.
+
+    Args:
+        modules: the trunk's modules by torchvision name: conv1, bn1, layer1, layer2, layer3.
+        path: a torchvision ResNet state dict (``torch.save(resnetXX().state_dict())`` or a
+            file from download.pytorch.org); ``layer4`` / ``fc`` entries are ignored.
+        stage1_name: only used in error messages (the key encoder calls stage 1 ``res2``).
+
+    Input channels beyond the file's 3 get orthogonal initial weights (as the official code).
+    Raises XMemError naming ``path`` if it is unreadable or does not fit the trunk.
+    """
+    try:
+        source = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise XMemError(
+            f"pretrained backbone {path} does not exist: pass the path of a torchvision ResNet .pth"
+        ) from None
+    except Exception as exc:  # torch.load raises many types for corrupt files
+        raise XMemError(f"pretrained backbone {path} is not a readable torch file ({type(exc).__name__})") from None
+    if not isinstance(source, dict):
+        raise XMemError(f"pretrained backbone {path} is not a state dict")
+    for name, module in modules.items():
+        wanted = module.state_dict()
+        loaded = {}
+        for key, target in wanted.items():
+            full_key = f"{name}.{key}"
+            if full_key not in source:
+                if key.endswith("num_batches_tracked"):
+                    loaded[key] = target
+                    continue
+                raise XMemError(
+                    f"pretrained backbone {path} lacks {full_key!r} (for {stage1_name if name == 'layer1' else name}):"
+                    " is it a torchvision ResNet of the configured depth?"
+                )
+            value = source[full_key]
+            if name == "conv1" and value.ndim == 4 and value.shape[1] < target.shape[1]:
+                pad = torch.empty(value.shape[0], target.shape[1] - value.shape[1], *value.shape[2:])
+                nn.init.orthogonal_(pad)
+                value = torch.cat([value, pad], 1)
+            if tuple(value.shape) != tuple(target.shape):
+                raise XMemError(
+                    f"pretrained backbone {path}: {full_key} has shape {list(value.shape)},"
+                    f" the network needs {list(target.shape)}; check the backbone configuration"
+                )
+            loaded[key] = value
+        module.load_state_dict(loaded)
+    log.info("loaded pretrained backbone weights from %s", path)
