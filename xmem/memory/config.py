@@ -91,7 +91,7 @@ class MemoryConfig:
         ``eager_compression`` consolidates every frame (T_min=1, T_max=2) with random prototypes
         at the same compression ratio as the base setting: P' = ceil(P / (T_max - T_min)).
         """
-        if self.strategy != "eager_compression" or (self.min_work_frames, self.max_work_frames) == (1, 2):
+        if self.strategy != "eager_compression":
             return self
         ratio_frames = self.max_work_frames - self.min_work_frames
         return replace(
