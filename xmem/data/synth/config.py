@@ -1,0 +1,239 @@
+"""Configuration of the synthetic benchmark: frozen dataclasses, YAML loading, validation.
+
+The dataclass defaults ARE the default profile (``config/synth/default.yaml`` restates them);
+a YAML file overrides any subset of keys. Every problem is reported as an
+:class:`~xmem.errors.XMemError` naming the dotted key (e.g. ``davis.val.videos``).
+Sizes of objects, speeds and pans are fractions of the frame so that one scenario works
+at any resolution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xmem.errors import XMemError
+
+
+class ConfigError(XMemError):
+    """A configuration value is invalid; ``key`` is its dotted name."""
+
+    def __init__(self, key: str, detail: str, source: str = "synthetic-data config"):
+        self.key = key
+        self.detail = detail
+        super().__init__(f"{source}: {key}: {detail}")
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """What happens in the videos of one split (probabilities are per video unless noted).
+
+    Video-level features (``*_prob`` except ``drift_prob``) are stratified: a split of N
+    videos has exactly ``max(1, round(p*N))`` videos with the feature when ``p > 0``.
+    """
+
+    objects: tuple[int, int] = (1, 3)  # annotated objects per video (min, max)
+    object_size: tuple[float, float] = (0.12, 0.26)  # object radius / min(H, W)
+    speed: tuple[float, float] = (0.006, 0.016)  # typical speed, frame widths per frame
+    fast_motion_prob: float = 0.2  # one object moves fast_factor times faster
+    fast_factor: float = 3.0
+    drift_prob: float = 0.4  # per object: gradual colour/scale/rotation change
+    twin_prob: float = 0.2  # two annotated objects look identical (different ids)
+    distractor_prob: float = 0.3  # unannotated look-alikes of annotated objects
+    max_distractors: int = 2
+    occluder_prob: float = 0.4  # unannotated foreground occluders (bars / slabs)
+    max_occluders: int = 2
+    absence_prob: float = 0.2  # objects leave the frame and come back (one, others with p=0.3)
+    absences: tuple[int, int] = (1, 1)  # number of absences of that object
+    absence_length: tuple[float, float] = (0.15, 0.35)  # each absence, fraction of video length
+    late_entry_prob: float = 0.0  # an object enters mid-video (YouTube-VOS only)
+    clutter: tuple[int, int] = (2, 5)  # static object-like shapes painted into the background
+    camera_pan: float = 0.03  # camera pan amplitude, fraction of frame size
+    illumination_drift: float = 0.0  # max relative change of per-channel gain over the video
+    noise_std: float = 2.0  # per-frame sensor noise (grey levels)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    videos: int
+    frames: tuple[int, int]  # video length range (source frames)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+
+
+def _split(videos: int, frames: tuple[int, int], **scenario: Any) -> Any:
+    return field(default_factory=lambda: SplitConfig(videos, frames, ScenarioConfig(**scenario)))
+
+
+@dataclass(frozen=True)
+class StaticConfig:
+    subsets: tuple[str, ...] = ("salient", "cluttered")  # 'cluttered' adds background clutter
+    images_per_subset: int = 300
+    height: int = 160
+    width: int = 160
+    object_size: tuple[float, float] = (0.22, 0.4)
+
+
+@dataclass(frozen=True)
+class DavisConfig:
+    train: SplitConfig = _split(30, (40, 60))
+    val: SplitConfig = _split(10, (40, 60), twin_prob=0.3, distractor_prob=0.4, occluder_prob=0.5,
+                              absence_prob=0.3)
+    test_dev: SplitConfig = _split(8, (40, 60), objects=(2, 4), twin_prob=0.4, distractor_prob=0.5,
+                                   occluder_prob=0.6, absence_prob=0.4, fast_motion_prob=0.3, drift_prob=0.6)
+    single_object_val_videos: int = 4  # first N val videos: one object, also the DAVIS-2016 val set
+    void_band_rows: int = 2  # rows of void (255) at the top of some val GT frames (0 = none)
+    void_frame_fraction: float = 0.1  # fraction of non-first val GT frames with the void band
+
+
+@dataclass(frozen=True)
+class YouTubeConfig:
+    train: SplitConfig = _split(60, (60, 120), late_entry_prob=0.3)
+    valid: SplitConfig = _split(15, (60, 100), late_entry_prob=0.5, twin_prob=0.3, distractor_prob=0.4,
+                                occluder_prob=0.4, absence_prob=0.3)
+    frame_step: int = 5  # annotated / released frames are every frame_step-th source frame
+    unseen_video_fraction: float = 0.4  # valid videos with >= 1 object of an unseen category
+
+
+def _youtube2019() -> YouTubeConfig:
+    return YouTubeConfig(
+        train=SplitConfig(75, (60, 120), ScenarioConfig(late_entry_prob=0.3)),
+        valid=SplitConfig(15, (60, 100), ScenarioConfig(late_entry_prob=0.5, twin_prob=0.3,
+                                                        distractor_prob=0.4, occluder_prob=0.4,
+                                                        absence_prob=0.3)),
+    )
+
+
+@dataclass(frozen=True)
+class LongVideoConfig:
+    lengths: tuple[int, ...] = (500, 700, 900)  # one video per entry
+    gt_every: int = 20  # ground truth on frame 0 and every gt_every-th frame
+    scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(
+        objects=(2, 3), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8, twin_prob=0.34,
+        distractor_prob=0.67, occluder_prob=0.67, absence_prob=1.0, absences=(1, 3),
+        absence_length=(0.08, 0.2), clutter=(3, 6), illumination_drift=0.15))
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """The whole synthetic benchmark; validated on construction (raises :class:`ConfigError`)."""
+
+    height: int = 128
+    width: int = 224
+    jpeg_quality: int = 90
+    unseen_categories: int = 8  # categories never shown in any training set
+    min_visible_fraction: float = 0.003  # an object counts as present above this share of the frame
+    static: StaticConfig = field(default_factory=StaticConfig)
+    davis: DavisConfig = field(default_factory=DavisConfig)
+    youtube2018: YouTubeConfig = field(default_factory=YouTubeConfig)
+    youtube2019: YouTubeConfig = field(default_factory=_youtube2019)
+    long_video: LongVideoConfig = field(default_factory=LongVideoConfig)
+
+    def __post_init__(self) -> None:
+        from xmem.data.synth.config_checks import check_synth_config
+
+        check_synth_config(self)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def config_to_dict(config: Any) -> dict:
+    """Plain JSON/YAML-able dict of a config dataclass (tuples become lists)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(dataclasses.asdict(config))
+
+
+def _merge(defaults: dict, overrides: Any, prefix: str) -> dict:
+    if not isinstance(overrides, dict):
+        raise ConfigError(prefix or "<top level>", f"must be a mapping of keys, got {type(overrides).__name__}")
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ConfigError(name, f"unknown key; known keys here: {known}")
+        if isinstance(defaults[key], dict):
+            merged[key] = _merge(defaults[key], value, name)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _coerce(value: Any, hint: Any, name: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, name)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(name, f"must be a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(name, f"must be a list of {len(args)} values, got {list(value)!r}")
+        return tuple(_coerce(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(name, f"must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(name, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(name, f"must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {hint!r} for {name}")  # programming error
+
+
+def _build(cls: type, data: dict, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        name = f"{prefix}.{f.name}" if prefix else f.name
+        kwargs[f.name] = _coerce(data[f.name], hints[f.name], name)
+    return cls(**kwargs)
+
+
+def synth_config_from_dict(overrides: dict | None, source: str = "synthetic-data config") -> SynthConfig:
+    """Build a :class:`SynthConfig` from the default profile overridden by ``overrides``."""
+    defaults = config_to_dict(SynthConfig())
+    try:
+        merged = _merge(defaults, overrides or {}, "")
+        return _build(SynthConfig, merged, "")
+    except ConfigError as exc:
+        raise ConfigError(exc.key, exc.detail, source) from None
+
+
+def load_synth_config(path: str | os.PathLike | None) -> SynthConfig:
+    """Read a YAML profile (``None`` = the built-in default profile)."""
+    if path is None:
+        return SynthConfig()
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise XMemError(f"{path}: synthetic-data config not found; pass an existing YAML file to --config") from None
+    except OSError as exc:
+        raise XMemError(f"{path}: cannot read synthetic-data config ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = re.sub(r"\s+", " ", str(exc))
+        raise XMemError(f"{path}: invalid YAML ({first}); fix the syntax") from None
+    return synth_config_from_dict({} if data is None else data, source=str(path))
