@@ -1,0 +1,1 @@
+"""Baseline methods run through the project's inference engine and trainer (STCN)."""
