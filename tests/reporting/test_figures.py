@@ -1,0 +1,312 @@
+"""Tests for the workflow's figures (xmem.reporting.figures and fig_* modules) on a fake results tree."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+from xmem.errors import XMemError
+from xmem.evaluation.memory_analysis import LOG_COLUMNS
+from xmem.memory.config import MemoryConfig
+from xmem.model.checkpoint import save_network
+from xmem.model.config import NetworkConfig
+from xmem.model.network import XMemNetwork
+from xmem.reporting.fig_common import Notes, growth_window, memory_growth, read_score
+from xmem.reporting.fig_consolidation import draw_consolidation
+from xmem.reporting.fig_fps import ltmax_setting
+from xmem.reporting.fig_qualitative import overlay_mask, spread
+from xmem.reporting.fig_similarity import COLORS, KEYS, PANELS, affinity_colours, similarity_image
+from xmem.reporting.figures import CAPTIONS, FIGURES, draw_figure
+from xmem.reporting.plan import Run, build_figures
+from xmem.reporting.profile import dataset_layout
+from xmem.utils.masks import DAVIS_PALETTE, write_index_mask
+
+REPO = Path(__file__).resolve().parents[2]
+VIDEOS = ("vidA", "vidB")
+STATS_FRAMES = 260
+LV_FRAMES = 100  # frames of the fake LV3 videos (ground truth every 20th)
+FRAME_HW = (48, 64)
+
+
+def load_config(tmp_path: Path) -> dict:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["results"] = str(tmp_path / "results")
+    config["data"] = str(tmp_path / "data")
+    config["inference"]["long_times"] = [1, 2, 3]
+    return config
+
+
+def fake_score(run: Run) -> float:
+    """A distinct, reproducible J&F fraction per run."""
+    base = {"xmem": 0.80, "stcn": 0.70, "copy": 0.30}[run.model]
+    lv = int(run.dataset[2:]) if run.dataset.startswith("LV") else 0
+    return base - 0.01 * lv * (2 if run.model == "stcn" else 0) + 0.001 * run.offset
+
+
+def write_scores(config: dict, run: Run) -> None:
+    folder = Path(config["results"]) / run.path / "scores"
+    folder.mkdir(parents=True, exist_ok=True)
+    jf = fake_score(run)
+    pd.DataFrame([{"J&F-Mean": jf, "J-Mean": jf - 0.02, "J-Recall": 0.9, "J-Decay": 0.0, "F-Mean": jf + 0.02,
+                   "F-Recall": 0.9, "F-Decay": 0.0}]).to_csv(folder / "global_results.csv", index=False)
+
+
+def growth_rate(run: Run) -> float:
+    """Bytes added per memory frame (every 10th frame) in the fake logs."""
+    return 4000.0 if run.model == "stcn" else 400.0
+
+
+def fake_log(run: Run, video: str, frames: int = STATS_FRAMES) -> pd.DataFrame:
+    index = np.arange(frames)
+    memory = 1000 + growth_rate(run) * (index // 10 + 1)
+    seconds = 0.01 + (2e-4 * index if run.model == "stcn" else 0.0)
+    return pd.DataFrame({
+        "video": video, "frame_index": index, "frame": [f"{i:05d}" for i in index], "process_seconds": seconds,
+        "is_memory_frame": index % 10 == 0, "memory_bytes": memory, "work_elements": 0, "long_elements": 0,
+        "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
+    })[LOG_COLUMNS]
+
+
+def write_stats(config: dict, run: Run) -> None:
+    folder = Path(config["results"]) / run.path / "stats"
+    folder.mkdir(parents=True, exist_ok=True)
+    for video in VIDEOS:
+        fake_log(run, video).to_csv(folder / f"{video}.csv", index=False)
+    pd.DataFrame({"video": list(VIDEOS), "frames": STATS_FRAMES, "process_seconds": 1.0}).to_csv(
+        folder / "summary.csv", index=False)
+
+
+def blob_mask(frame: int, shift: int = 0) -> np.ndarray:
+    mask = np.zeros(FRAME_HW, np.uint8)
+    x = 5 + (frame // 4 + shift) % 40
+    mask[10:30, x : x + 15] = 1
+    mask[30:44, 40:60] = 2
+    return mask
+
+
+def write_lv3(config: dict) -> None:
+    """Frames and ground truth of a fake LV3 dataset."""
+    root = Path(dataset_layout("LV3", config).data_root)
+    rng = np.random.default_rng(0)
+    for video in VIDEOS:
+        (root / "JPEGImages" / video).mkdir(parents=True, exist_ok=True)
+        for t in range(0, LV_FRAMES, 20):
+            rgb = rng.integers(0, 255, (*FRAME_HW, 3), dtype=np.uint8)
+            Image.fromarray(rgb).save(root / "JPEGImages" / video / f"{t:05d}.jpg")
+            write_index_mask(root / "Annotations" / video / f"{t:05d}.png", blob_mask(t))
+
+
+def write_masks(config: dict, run: Run) -> None:
+    for video in VIDEOS:
+        for t in range(0, LV_FRAMES, 20):
+            write_index_mask(Path(config["results"]) / run.path / "masks" / video / f"{t:05d}.png",
+                             blob_mask(t, shift=3 if run.model == "stcn" else 0))
+
+
+def build_tree(config: dict) -> None:
+    writers = {"scores": write_scores, "stats": write_stats, "masks": write_masks}
+    for needs in build_figures(config).values():
+        for need in needs:
+            writers[need.kind](config, need.run)
+    write_lv3(config)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict:
+    config = load_config(tmp_path)
+    build_tree(config)
+    return config
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as img:
+        img.verify()
+    with Image.open(path) as img:
+        return img.size
+
+
+@pytest.mark.parametrize("name", [n for n in FIGURES if n != "figS1_consolidation"])
+def test_every_figure_draws_a_png(tree: dict, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "figures" / f"{name}.png"
+    draw_figure(name, tree, out)
+    width, height = png_size(out)
+    assert width >= 500 and height >= 300
+    assert out.stat().st_size > 15_000  # a drawn figure, not an empty canvas
+    assert not [p for p in out.parent.iterdir() if p.name != out.name]  # no temporary file left
+
+
+def test_captions_cover_every_figure_of_the_workflow() -> None:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert set(FIGURES) == set(build_figures(config)) == set(CAPTIONS)
+
+
+def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:
+    with pytest.raises(XMemError, match="unknown figure 'fig9'"):
+        draw_figure("fig9", tree, tmp_path / "x.png")
+
+
+def test_missing_runs_are_skipped_and_footnoted(tree: dict, tmp_path: Path) -> None:
+    from xmem.reporting.fig_scores import draw_length_scaling, draw_short_vs_long
+
+    missing = Run("stcn", "LV2", "sparse_insertion")
+    (Path(tree["results"]) / missing.path / "scores" / "global_results.csv").unlink()
+    notes = draw_length_scaling(tree, tmp_path / "fig7.png")
+    assert any(n.startswith("skipped stcn LV2 sparse_insertion o0:") and "not found" in n for n in notes)
+    # a dataset the profile lacks: D17 absent from a real-data profile
+    tree = {**tree, "synthetic": {**tree["synthetic"], "enabled": False}}
+    notes = draw_short_vs_long(tree, tmp_path / "fig1.png")
+    assert "skipped xmem D17 default o0: DAVIS 2017 not configured in this profile" in notes
+    assert (tmp_path / "fig1.png").stat().st_size > 10_000
+
+
+def test_read_score_is_in_percent(tree: dict) -> None:
+    notes = Notes()
+    assert read_score(tree, Run("xmem", "D17"), notes) == pytest.approx(80.0)
+    assert read_score(tree, Run("xmem", "LV1", "default", 4), notes) == pytest.approx(80.4 - 0.0)
+    assert notes.lines == []
+
+
+def test_memory_growth_uses_frames_100_to_200() -> None:
+    run = Run("stcn", "LV1", "unbounded")
+    log = pd.concat([fake_log(run, v) for v in VIDEOS])
+    growth = memory_growth(log)
+    assert growth.windows == ((100, 200), (100, 200)) and growth.paper_window
+    assert growth.bytes_per_frame == pytest.approx(4000.0 * 10 / 100)  # 10 memory frames in 100 frames
+    assert growth.std == 0.0 and growth.videos == 2
+
+
+def test_memory_growth_falls_back_to_the_largest_window_on_short_videos() -> None:
+    assert growth_window(300) == (100, 200)
+    assert growth_window(201) == (100, 200)
+    assert growth_window(150) == (49, 149)
+    assert growth_window(60) == (0, 59)
+    log = fake_log(Run("xmem", "LV1"), "short", frames=150)
+    growth = memory_growth(log)
+    assert growth.windows == ((49, 149),) and not growth.paper_window
+    assert growth.bytes_per_frame == pytest.approx(400.0 * (149 // 10 - 49 // 10) / 100)
+
+
+def test_fig1_footnotes_the_fallback_window(tree: dict, tmp_path: Path) -> None:
+    from xmem.reporting.fig_scores import draw_memory_vs_quality
+
+    stats = Path(tree["results"]) / Run("xmem", "LV1").path / "stats"
+    for video in VIDEOS:
+        fake_log(Run("xmem", "LV1"), video, frames=120).to_csv(stats / f"{video}.csv", index=False)
+    notes = draw_memory_vs_quality(tree, tmp_path / "f.png")
+    assert any("XMem: videos shorter than 201 processed frames" in n and "frames 19->119" in n for n in notes)
+    assert not any(n.startswith("STCN: videos shorter") for n in notes)
+
+
+def test_fps_settings_names() -> None:
+    assert ltmax_setting(10000) == "default"
+    assert ltmax_setting(500) == "ltmax500"
+
+
+def test_overlay_mask_blends_object_pixels_only() -> None:
+    image = np.full((2, 3, 3), 100, np.uint8)
+    mask = np.array([[0, 1, 2], [255, 1, 0]], np.uint8)
+    out = overlay_mask(image, mask, DAVIS_PALETTE, alpha=0.5)
+    assert out[0, 0].tolist() == [100, 100, 100] and out[1, 0].tolist() == [100, 100, 100]  # background, void
+    assert out[0, 1].tolist() == [114, 50, 50]  # DAVIS colour 1 = (128, 0, 0)
+    assert out[0, 2].tolist() == [50, 114, 50]  # DAVIS colour 2 = (0, 128, 0)
+
+
+def test_spread_picks_evenly() -> None:
+    items = [f"{i:05d}" for i in range(0, 200, 20)]
+    assert spread(items, 5) == ["00000", "00040", "00080", "00140", "00180"]
+    assert spread(items[:3], 5) == items[:3]
+
+
+def test_similarity_colours_follow_the_scaling_terms() -> None:
+    keys = torch.tensor(KEYS, dtype=torch.float64)
+    colours = torch.tensor(COLORS, dtype=torch.float64)
+    # a query on a memory element takes (mostly) that element's colour
+    at_keys = affinity_colours(keys, colours, keys, None, None)
+    assert torch.allclose(at_keys.argmax(1), torch.tensor([0, 1, 2]))
+    # S = -s * |k - q|^2: a larger s narrows the element's area of influence, so the query
+    # halfway between elements 0 and 1 leans away from the element with the larger s
+    middle = keys[:2].mean(0, keepdim=True)
+    plain = affinity_colours(keys, colours, middle, None, None)[0]
+    shrunk = affinity_colours(keys, colours, middle, torch.tensor([1.0, 1.0, 1.0]), None)[0]
+    assert torch.allclose(plain, shrunk)
+    sharp = affinity_colours(keys, colours, middle, torch.tensor([1.0, 4.0, 1.0]), None)[0]
+    assert sharp[1] < plain[1] and sharp[0] > plain[0]
+    # selection e = (1, 0): only the horizontal distance counts
+    query = torch.tensor([[keys[2, 0].item(), -2.5]], dtype=torch.float64)
+    horizontal = affinity_colours(keys, colours, query, None, torch.tensor([1.0, 0.0]))[0]
+    assert int(horizontal.argmax()) == 2  # same x as element 2 (blue) although far below it
+    image = similarity_image(PANELS[0], resolution=20)
+    assert image.shape == (20, 20, 3) and math.isclose(float(image.sum(2).max()), 1.15, rel_tol=0.2)
+
+
+# --------------------------------------------------------------------------- Fig. S1
+def write_tiny_lv1(config: dict, frames: int = 40) -> Path:
+    """A Long-time-Video-like clip: two coloured objects, ground truth every 20th frame."""
+    root = Path(dataset_layout("LV1", config).data_root)
+    (root / "JPEGImages" / "clip").mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for t in range(frames):
+        rgb = (rng.integers(0, 60, (*FRAME_HW, 3)) + np.linspace(0, 150, FRAME_HW[1])[None, :, None]).astype(np.uint8)
+        mask = blob_mask(t)
+        rgb[mask == 1] = (200, 40, 40)
+        rgb[mask == 2] = (40, 40, 200)
+        Image.fromarray(rgb).save(root / "JPEGImages" / "clip" / f"{t:05d}.jpg")
+        if t % 20 == 0:
+            write_index_mask(root / "Annotations" / "clip" / f"{t:05d}.png", mask)
+    return root
+
+
+def save_tiny_network(config: dict) -> None:
+    torch.manual_seed(0)
+    path = Path(config["results"]) / "models" / "xmem" / "network.pth"
+    save_network(XMemNetwork(NetworkConfig.profile("tiny")), path)
+
+
+def test_consolidation_figure_with_a_tiny_network(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    config["inference"]["size"] = -1
+    save_tiny_network(config)
+    write_tiny_lv1(config)
+    out = tmp_path / "figS1.png"
+    memory = MemoryConfig(min_work_frames=2, max_work_frames=5, num_prototypes=8, max_long_term_elements=100)
+    notes = draw_consolidation(config, out, threads=1, memory=memory, mem_every=2)
+    # memory frames 0, 2, ..., 8: working memory reaches T_max = 5 frames at frame 8;
+    # candidates are frames 2, 4, 6 (the first frame and the T_min - 1 newest stay)
+    assert any("video clip; memory frames 00000, 00002, 00004, 00006, 00008;" in n for n in notes)
+    assert any("8 prototypes, 5 shown" in n for n in notes)
+    width, height = png_size(out)
+    assert width >= 500 and height >= 600
+    assert out.stat().st_size > 20_000
+
+
+def test_consolidation_figure_without_consolidation_says_so(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    config["inference"]["size"] = -1
+    save_tiny_network(config)
+    write_tiny_lv1(config, frames=12)
+    out = tmp_path / "figS1.png"
+    notes = draw_consolidation(config, out, mem_every=10)  # 2 memory frames < T_max = 10
+    assert notes and notes[0].startswith("settings: r = 10, T_min = 5, T_max = 10, P = 128")
+    assert png_size(out)[0] >= 500
+
+
+def test_consolidation_figure_needs_weights(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    write_tiny_lv1(config, frames=4)
+    with pytest.raises(XMemError, match="network.pth does not exist"):
+        draw_consolidation(config, tmp_path / "x.png")
+
+
+def test_length_scaling_reports_the_least_squares_slopes(tree: dict, tmp_path: Path) -> None:
+    from xmem.reporting.fig_scores import draw_length_scaling
+
+    notes = draw_length_scaling(tree, tmp_path / "fig7.png")
+    # fake scores: XMem 80 on every LVn, STCN 70 - 2n
+    assert "fitted slopes (J&F points per n): XMem +0.00, STCN -2.00" in notes

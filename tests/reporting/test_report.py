@@ -1,0 +1,180 @@
+"""Tests for the claims checker (xmem.reporting.claims) and the report (xmem.reporting.report)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from xmem.reporting.claims import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED, check_claims
+from xmem.reporting.paper import TABLE_NAMES
+from xmem.reporting.plan import build_tables
+from xmem.reporting.report import benchmark_times, display_table, machine_info, write_report
+from xmem.reporting.tables import RunResults, build_table, write_table
+
+REPO = Path(__file__).resolve().parents[2]
+MEASURED = "measured (synthetic)"
+
+
+def row(source: str, method: str, setting: str = "", **cells: float) -> dict:
+    return {"source": source, "method": method, "setting": setting, **cells}
+
+
+def table(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+def crafted_tables() -> dict[str, pd.DataFrame]:
+    """Measured rows that support claims 1, 3, 4, 8, contradict 2, 5, 7, 9, 11; 6 has no numbers."""
+    lv = lambda a, b, d: {"LV1 J&F": a, "LV3 J&F": b, "LV1->LV3 J&F_delta": d}  # noqa: E731
+    return {
+        "table1_long_time_video": table(
+            row("paper", "STCN"), row(MEASURED, "STCN", **lv(60.0, 55.0, -5.0)),
+            row("paper", "XMem"), row(MEASURED, "XMem", **lv(70.0, 50.0, -20.0)),
+            row(MEASURED, "First-frame copy", **lv(30.0, 28.0, -2.0)),
+        ),
+        "table2_short_video": table(row(MEASURED, "STCN", **{"D17 J&F": 60.0, "Y18 G": 50.0}),
+                                    row(MEASURED, "XMem", **{"D17 J&F": 60.0, "Y18 G": 51.0}),
+                                    row(MEASURED, "First-frame copy", **{"D17 J&F": 45.0})),
+        "table4_memory_stores": table(
+            row(MEASURED, "XMem", "All memory stores", **{"Y18 G": 50.0, "D17 J&F": 60.0, "LV1 J&F": 70.0}),
+            row(MEASURED, "XMem", "No sensory memory", **{"Y18 G": 49.0, "D17 J&F": 61.0, "LV1 J&F": 69.0})),
+        "table5_scaling_terms": table(row("paper", "XMem", "With both terms", **{"D17 J&F": 86.2}),
+                                      row(MEASURED, "XMem", "With both terms", **{"D17 J&F": np.nan})),
+        "table6_consolidation": table(
+            row(MEASURED, "XMem", "Random P = 64", **{"LV3 J&F": 50.0}),
+            row(MEASURED, "XMem", "K-means centroid P = 64", **{"LV3 J&F": 49.0}),
+            row(MEASURED, "XMem", "Usage-based P = 64", **{"LV3 J&F": 50.0}),
+            row(MEASURED, "XMem", "Random P = 128", **{"LV3 J&F": 52.0}),
+            row(MEASURED, "XMem", "K-means centroid P = 128", **{"LV3 J&F": 40.0}),
+            row(MEASURED, "XMem", "Usage-based P = 128", **{"LV3 J&F": 51.0}),
+            row(MEASURED, "XMem", "No potentiation", **{"LV3 J&F": 48.0}),
+            row(MEASURED, "XMem", "With potentiation", **{"LV3 J&F": 51.0}),
+            row("paper", "XMem", "With potentiation", **{"LV3 J&F": 10.0})),
+        "table7_long_video_strategies": table(
+            row(MEASURED, "XMem", "Consolidation", **{"LV1 J&F": 70.0, "LV3 J&F": 50.0}),
+            row(MEASURED, "XMem", "Eager compression", **{"LV1 J&F": 65.0, "LV3 J&F": 51.0}),
+            row(MEASURED, "XMem", "Sparse insertion", **{"LV1 J&F": np.nan, "LV3 J&F": np.nan}),
+            row(MEASURED, "XMem", "Local window", **{"LV1 J&F": 60.0, "LV3 J&F": 40.0})),
+        "tableS1_ltmax": table(*[row(MEASURED, "XMem", f"LTmax={n}", **{"LV3 FPS": fps})
+                                 for n, fps in ((500, 20.0), (1000, np.nan), (10000, 21.0), (30000, np.nan))]),
+    }
+
+
+def test_claims_verdicts_on_crafted_tables() -> None:
+    results = check_claims(crafted_tables(), {"xmem": 100.0, "stcn": 1000.0})
+    verdicts = {r.number: r.verdict for r in results}
+    assert verdicts == {
+        1: NOT_SUPPORTED,  # LV3: XMem 50 < STCN 55
+        2: NOT_SUPPORTED,  # delta -20 vs -5
+        3: SUPPORTED,  # D17 60 >= 60, Y18 51 >= 50
+        4: SUPPORTED,  # 70 vs 30, 50 vs 28, 60 vs 45 (margin 10)
+        5: NOT_SUPPORTED,  # D17 60 < 61 without sensory memory
+        6: NOT_MEASURABLE,  # only a NaN measured cell (and a paper row, which must be ignored)
+        7: NOT_SUPPORTED,  # P = 128: usage 51 < random 52
+        8: SUPPORTED,  # 51 > 48 (the paper row's 10.0 is ignored)
+        9: NOT_SUPPORTED,  # LV3: consolidation 50 < eager 51; sparse insertion missing
+        10: SUPPORTED,  # 100 <= 0.5 * 1000 and STCN grows
+        11: NOT_SUPPORTED,  # LTmax 500: 20 FPS, not faster than 10000: 21 FPS
+    }
+    evidence = {r.number: r.evidence for r in results}
+    assert "XMem LV3 J&F 50.0 > STCN LV3 J&F 55.0: no" in evidence[1]
+    assert "XMem D17 J&F 60.0 >= First-frame copy D17 J&F 45.0 + 10: yes" in evidence[4]
+    assert "XMem Consolidation LV1 J&F 70.0 vs XMem Sparse insertion LV1 J&F n/a (missing)" in evidence[9]
+    assert evidence[11] == "LTmax=500 LV3 FPS 20.0 > LTmax=10000 LV3 FPS 21.0: no"
+
+
+def test_claims_supported_when_the_numbers_agree_with_the_paper() -> None:
+    tables = crafted_tables()
+    t1 = tables["table1_long_time_video"]
+    t1.loc[t1["method"] == "XMem", ["LV3 J&F", "LV1->LV3 J&F_delta"]] = [58.0, -2.0]
+    t4 = tables["table4_memory_stores"]
+    t4.loc[t4["setting"] == "No sensory memory", "D17 J&F"] = 59.0
+    s1 = tables["tableS1_ltmax"]
+    s1.loc[s1["setting"] == "LTmax=500", "LV3 FPS"] = 30.0
+    verdicts = {r.number: r.verdict for r in check_claims(tables, {"xmem": 600.0, "stcn": 1000.0})}
+    assert verdicts[1] == verdicts[2] == verdicts[5] == verdicts[11] == SUPPORTED
+    assert verdicts[10] == NOT_SUPPORTED  # 600 > 0.5 * 1000
+
+
+def test_claims_without_numbers_are_not_measurable() -> None:
+    results = check_claims({}, None)
+    assert len(results) == 11
+    assert all(r.verdict == NOT_MEASURABLE for r in results)
+    assert check_claims({}, {"xmem": 5.0, "stcn": None})[9].verdict == NOT_MEASURABLE
+
+
+def test_display_table_folds_std_and_blanks_missing_cells() -> None:
+    frame = pd.DataFrame({"source": ["paper"], "method": ["XMem"], "setting": [np.nan], "LV1 J&F": [89.8],
+                          "LV1 J&F std": [0.2], "D17 J&F": [np.nan]})
+    shown = display_table(frame)
+    assert list(shown.columns) == ["source", "method", "setting", "LV1 J&F", "D17 J&F"]
+    assert shown.iloc[0].tolist() == ["paper", "XMem", "", "89.8 ± 0.2", ""]
+
+
+def test_benchmark_times_sum_per_rule_group(tmp_path: Path) -> None:
+    bench = tmp_path / "benchmarks"
+    (bench / "infer").mkdir(parents=True)
+    (bench / "figures").mkdir()
+    header = "s\th:m:s\tmax_rss\n"
+    (bench / "synth.tsv").write_text(header + "30.5\t0:00:30\t100\n")
+    (bench / "train_xmem.tsv").write_text(header + "100.0\t0:01:40\t100\n300.0\t0:05:00\t100\n")  # 2 repeats
+    (bench / "train_stcn.tsv").write_text(header + "50.0\t0:00:50\t100\n")
+    (bench / "infer" / "a.tsv").write_text(header + "10.0\t0:00:10\t1\n")
+    (bench / "infer" / "b.tsv").write_text(header + "15.0\t0:00:15\t1\n")
+    (bench / "figures" / "f.tsv").write_text("other\n1\n")  # no 's' column: skipped
+    times = benchmark_times(tmp_path)
+    assert times["group"].tolist() == ["synth", "train_stcn", "train_xmem", "infer", "total"]
+    assert times["jobs"].tolist() == [1, 1, 1, 2, 5]
+    assert times["seconds"].tolist() == pytest.approx([30.5, 50.0, 200.0, 25.0, 305.5])
+
+
+def test_machine_info_names_the_essentials() -> None:
+    import torch
+
+    info = machine_info({"device": "cpu"})
+    assert set(info) == {"CPU", "cores", "RAM", "OS", "Python", "torch", "device"}
+    assert info["torch"] == torch.__version__ and info["device"] == "cpu"
+    assert info["RAM"].endswith("GiB") and info["cores"].startswith(str(__import__("os").cpu_count()))
+
+
+def test_report_lists_every_table_and_embeds_every_figure(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["results"] = str(tmp_path / "results")
+    config["data"] = str(tmp_path / "data")
+    # every table as the workflow writes it when no run could be scored: paper rows + empty measured rows
+    results = RunResults(tmp_path / "results", lambda run: (False, "dataset absent in this test"))
+    specs = build_tables(config)
+    csvs = []
+    for name in TABLE_NAMES:
+        path = tmp_path / "results" / "tables" / f"{name}.csv"
+        write_table(build_table(specs[name], results, config), path)
+        csvs.append(path)
+    pngs = []
+    for i, name in enumerate(("fig4_similarity", "fig7_length_scaling", "figS7_fps_scaling")):
+        path = tmp_path / "results" / "figures" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(path)
+        pngs.append(path)
+    bench = tmp_path / "results" / "benchmarks"
+    bench.mkdir(parents=True)
+    (bench / "synth.tsv").write_text("s\th:m:s\n3723.0\t1:02:03\n")
+    out_md, out_html = tmp_path / "results" / "report.md", tmp_path / "results" / "report.html"
+    write_report(config, csvs, pngs, out_md, out_html)
+    md, page = out_md.read_text(), out_html.read_text()
+    for name in TABLE_NAMES:
+        assert f"### {name}" in md and f"<h3>{name}</h3>" in page
+    assert len(re.findall(r"src='data:image/png;base64,", page)) == len(pngs)
+    assert md.count("](figures/") == len(pngs)  # Markdown links the PNGs relative to the report
+    assert "XMem reproduction report — synthetic profile" in md
+    assert "| synth | 1 | 3723.0 | 1:02:03 |" in md
+    assert md.count(f"**{NOT_MEASURABLE}**") == 11  # nothing measured: no claim can be judged
+    assert page.count("<tr class=\"measured\">") == sum(
+        (pd.read_csv(p)["source"].str.startswith("measured")).sum() for p in csvs)
+    assert page.count("<tr class=\"paper\">") == sum((pd.read_csv(p)["source"] == "paper").sum() for p in csvs)
+    assert not [p for p in out_md.parent.iterdir() if p.name.startswith(".")]  # no temporary files left

@@ -1,0 +1,229 @@
+"""Shared pieces of the workflow's figures: reading run outputs, labelling, saving.
+
+Every figure states the profile it was measured in (title and footer), lists the runs it had
+to skip (dataset absent in the profile, file missing) in a footnote and is written atomically.
+Figures are drawn on :class:`matplotlib.figure.Figure` objects attached to the Agg canvas
+(``FigureCanvasAgg``), so neither pyplot's global state nor a display is involved.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from xmem.evaluation.memory_analysis import memory_increase_per_frame, read_inference_log
+from xmem.reporting.plan import Run
+from xmem.reporting.profile import dataset_layout, model_weights_source
+from xmem.reporting.workflow_support import run_availability
+from xmem.utils.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+DPI = 120
+FOOTER_CHARS_PER_INCH = 16  # monospace 7 pt
+TITLE_INCHES = 0.4
+MODEL_NAMES = {"xmem": "XMem", "stcn": "STCN", "copy": "First-frame copy"}
+MODEL_COLORS = {"xmem": "tab:red", "stcn": "tab:blue", "copy": "tab:gray"}
+
+
+@dataclass
+class Notes:
+    """Footnotes of one figure (skipped runs, approximations), in order, without duplicates."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        if text not in self.lines:
+            self.lines.append(text)
+            log.info("%s", text)
+
+    def skip(self, run: Run, reason: str) -> None:
+        self.add(f"skipped {run_label(run)}: {reason}")
+
+
+def profile_name(config: dict) -> str:
+    return str(config.get("profile") or "unnamed")
+
+
+def profile_tag(config: dict) -> str:
+    """E.g. "synthetic profile" — appended to every figure title."""
+    return f"{profile_name(config)} profile"
+
+
+def run_label(run: Run) -> str:
+    return f"{run.model} {run.dataset} {run.setting} o{run.offset}"
+
+
+def run_dir(config: dict, run: Run) -> Path:
+    return Path(config["results"]) / run.path
+
+
+def scores_path(config: dict, run: Run) -> Path:
+    return run_dir(config, run) / "scores" / "global_results.csv"
+
+
+def stats_dir(config: dict, run: Run) -> Path:
+    return run_dir(config, run) / "stats"
+
+
+def masks_dir(config: dict, run: Run) -> Path:
+    return run_dir(config, run) / "masks"
+
+
+def unavailable_reason(run: Run, kind: str, config: dict) -> str:
+    """Why ``kind`` ("scores", "stats", "masks") of ``run`` cannot be read ("" when it can)."""
+    if kind == "scores":
+        ok, reason = run_availability(run, config)
+        if not ok:
+            return reason
+        path = scores_path(config, run)
+    else:
+        layout = dataset_layout(run.dataset, config)
+        if not layout.data_root:
+            return layout.reason
+        if run.model != "copy" and config.get("weights") == "official":
+            weights, reason = model_weights_source(run.model, config)
+            if weights is None:
+                return reason
+        path = stats_dir(config, run) / "summary.csv" if kind == "stats" else masks_dir(config, run)
+    if not path.exists():
+        return f"{path} not found"
+    return ""
+
+
+def read_score(config: dict, run: Run, notes: Notes, column: str = "J&F-Mean") -> float | None:
+    """A global score of a run in percent (the CSVs hold fractions), or None (skip noted)."""
+    reason = unavailable_reason(run, "scores", config)
+    if reason:
+        notes.skip(run, reason)
+        return None
+    table = pd.read_csv(scores_path(config, run))
+    if column not in table.columns or table.empty:
+        notes.skip(run, f"{scores_path(config, run)} has no {column} column")
+        return None
+    return 100.0 * float(table[column].iloc[0])
+
+
+def mean_score(config: dict, runs: list[Run], notes: Notes,
+               column: str = "J&F-Mean") -> tuple[float, float, int] | None:
+    """(mean, std, count) of a score over runs (e.g. memory-insertion offsets); None if none read.
+
+    Runs that cannot be read are skipped (noted); std is 0 for a single run.
+    """
+    values = [v for v in (read_score(config, r, notes, column) for r in runs) if v is not None]
+    if not values:
+        return None
+    if len(values) < len(runs):
+        first = runs[0]
+        notes.add(f"{first.model} {first.dataset} {first.setting}: mean over {len(values)} of {len(runs)} offsets")
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)), std, len(values)
+
+
+def read_stats(config: dict, run: Run, notes: Notes) -> pd.DataFrame | None:
+    """All per-frame logs (stats/<video>.csv) of a run concatenated, or None (skip noted)."""
+    reason = unavailable_reason(run, "stats", config)
+    if reason:
+        notes.skip(run, reason)
+        return None
+    paths = sorted(p for p in stats_dir(config, run).glob("*.csv") if p.name != "summary.csv")
+    if not paths:
+        notes.skip(run, f"no per-video CSV in {stats_dir(config, run)}")
+        return None
+    return pd.concat([read_inference_log(p) for p in paths], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class MemoryGrowth:
+    """Mean memory increase per frame over the videos of a run (paper §4.1: frames 100 → 200)."""
+
+    bytes_per_frame: float
+    std: float
+    videos: int
+    windows: tuple[tuple[int, int], ...]  # (start, end) processed-frame indices used per video
+
+    @property
+    def paper_window(self) -> bool:
+        return all(w == (100, 200) for w in self.windows)
+
+    def describe(self) -> str:
+        spans = sorted(set(self.windows))
+        text = ", ".join(f"{a}->{b}" for a, b in spans)
+        return f"{self.bytes_per_frame:.0f} B/frame over {self.videos} video(s), frames {text}"
+
+
+def growth_window(num_frames: int, start: int = 100, end: int = 200) -> tuple[int, int]:
+    """The paper's window (start, end) if the video has frame ``end``; otherwise the largest
+    window of at most ``end - start`` processed frames that ends at the last frame."""
+    if num_frames > end:
+        return start, end
+    last = num_frames - 1
+    return max(0, last - (end - start)), last
+
+
+def memory_growth(stats: pd.DataFrame) -> MemoryGrowth | None:
+    """Memory increase per frame of every video (xmem.evaluation.memory_analysis), averaged."""
+    rates, windows = [], []
+    for video, group in stats.groupby("video", sort=True):
+        start, end = growth_window(int(group["frame_index"].max()) + 1)
+        if end <= start:
+            continue
+        rate = memory_increase_per_frame(group, start, end)["bytes_per_frame"].iloc[0]
+        if np.isfinite(rate):
+            rates.append(float(rate))
+            windows.append((start, end))
+    if not rates:
+        return None
+    std = float(np.std(rates, ddof=1)) if len(rates) > 1 else 0.0
+    return MemoryGrowth(float(np.mean(rates)), std, len(rates), tuple(windows))
+
+
+def new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig: Figure, out_png: Path, config: dict, title: str, notes: Notes, measured: bool = True) -> None:
+    """Title with the profile, footer with the profile and the notes; write the PNG atomically.
+
+    ``measured=False`` for illustrations that use no run output (Fig. 4).
+    """
+    if measured:
+        first = (f"Measured in the {profile_tag(config)} of this harness, not the paper's numbers "
+                 f"(unless a point is labelled 'paper').")
+    else:
+        first = f"Illustration drawn in the {profile_tag(config)} of this harness (no measurement)."
+    width, height = fig.get_size_inches()
+    chars = max(60, int(width * FOOTER_CHARS_PER_INCH))
+    lines = [w for line in [first] + [f"* {n}" for n in notes.lines] for w in textwrap.wrap(line, chars)]
+    footer_in = 0.15 * len(lines) + 0.12
+    total = height + footer_in + TITLE_INCHES
+    fig.set_size_inches(width, total)
+    fig.suptitle(f"{title} — {profile_tag(config)}", fontsize=11, y=1 - 0.08 / total, va="top")
+    fig.text(0.01, 0.06 / total, "\n".join(lines), fontsize=7, va="bottom", ha="left", family="monospace")
+    fig.tight_layout(pad=0.6, rect=(0, (footer_in + 0.04) / total, 1, 1 - TITLE_INCHES / total))
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)
+    log.info("wrote %s", out_png)
+
+
+def format_bytes(value: float) -> str:
+    """Bytes with a binary unit: 40 B, 1.5 KiB, 3.2 MiB."""
+    for unit in ("B", "KiB", "MiB"):
+        if abs(value) < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def empty_axes_message(ax, text: str) -> None:
+    """Mark an axes that has nothing to show (all its runs were skipped)."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="dimgray", wrap=True)

@@ -1,0 +1,243 @@
+"""Fig. S1: what the first memory consolidation of XMem aggregates.
+
+XMem runs in-process on the first Long-time Video 1× video until its first consolidation,
+observed through ``consolidation_observer``. The figure shows the candidate frames (working
+memory frames turned into long-term memory) in the first row; each further row shows one
+prototype (yellow cross at its key position on the h/16 × w/16 grid) and its aggregation
+weights (its column of the potentiation affinity W(k_c, k_p)) as a red overlay on every
+candidate frame; the frame holding the prototype is framed in red.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from xmem.errors import XMemError
+from xmem.inference.config import InferenceConfig
+from xmem.inference.core import InferenceCore
+from xmem.inference.datasets import VideoSpec, list_videos_from_args
+from xmem.inference.object_manager import ObjectManager
+from xmem.inference.transforms import image_to_tensor, pad_to_multiple, resize_image, resize_masks, resized_shape
+from xmem.memory.config import MemoryConfig
+from xmem.memory.consolidation import Prototypes
+from xmem.model.checkpoint import load_network
+from xmem.reporting.fig_common import Notes, empty_axes_message, new_figure, save_figure
+from xmem.reporting.profile import dataset_layout, model_weights_source
+from xmem.utils.masks import read_index_mask
+
+log = logging.getLogger(__name__)
+
+STRIDE = 16  # key maps are at 1/16 of the (padded) processed frame
+PROTOTYPE_ROWS = 5
+TITLE = "Fig. S1: memory consolidation (first consolidation, first LV1 video)"
+
+
+@dataclass(frozen=True)
+class ConsolidationCapture:
+    """The first consolidation of a video.
+
+    candidate_images: processed-size RGB frames [H, W, 3] uint8 of the candidate frames;
+    indices: [P] candidate positions of the prototypes (None for k-means centroids);
+    affinity: [N, P] aggregation weights (None without potentiation), N = frames * h16 * w16.
+    """
+
+    video: str
+    candidate_frames: tuple[str, ...]
+    candidate_images: tuple[np.ndarray, ...]
+    grid: tuple[int, int]  # (h16, w16)
+    pad: tuple[int, int, int, int]  # (left, right, top, bottom) of the processed frame
+    indices: np.ndarray | None
+    affinity: np.ndarray | None
+    memory_frames: tuple[str, ...]
+
+
+def xmem_weights(config: dict) -> Path:
+    """The XMem weights the workflow uses in this profile."""
+    if config.get("weights") == "train":
+        return Path(config["results"]) / "models" / "xmem" / "network.pth"
+    path, reason = model_weights_source("xmem", config)
+    if path is None:
+        raise XMemError(f"figS1_consolidation: {reason}; set xmem_weights in the config")
+    return Path(path)
+
+
+@contextmanager
+def torch_threads(threads: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            return np.array(img.convert("RGB"))
+    except (FileNotFoundError, OSError) as exc:
+        raise XMemError(f"{path}: cannot read frame ({exc}); regenerate or remove it") from None
+
+
+def capture_first_consolidation(network, video: VideoSpec, inference: InferenceConfig,
+                                device: torch.device = torch.device("cpu")) -> ConsolidationCapture | None:
+    """Run ``video`` until the first consolidation and record it; None if none happens."""
+    seen: dict[str, object] = {}
+
+    def observer(candidate_key: torch.Tensor, prototypes: Prototypes, frame_hw: int) -> None:
+        if seen:
+            return
+        seen["n"] = int(candidate_key.shape[-1])
+        seen["hw"] = int(frame_hw)
+        seen["indices"] = None if prototypes.indices is None else prototypes.indices.cpu().numpy()
+        seen["affinity"] = None if prototypes.affinity is None else prototypes.affinity.float().cpu().numpy()
+
+    core = InferenceCore(network, inference, num_frames=len(video.frames), consolidation_observer=observer)
+    objects = ObjectManager()
+    processed: list[tuple[str, np.ndarray]] = []  # (frame name, processed-size RGB) per step t
+    memory_t: list[int] = []
+    pad = (0, 0, 0, 0)
+    shape = (0, 0)
+    for index, spec in enumerate(video.frames):
+        mask = read_index_mask(spec.mask) if spec.mask is not None else None
+        if mask is None and not core.prompted:
+            continue
+        rgb = _read_rgb(spec.image)
+        shape = resized_shape(rgb.shape[0], rgb.shape[1], inference.size)
+        image = resize_image(image_to_tensor(rgb), shape)
+        masks = new_ids = None
+        if mask is not None:
+            new_ids = objects.register(mask, ignore=video.ignore_ids)
+            if new_ids or not core.prompted:
+                masks = resize_masks(torch.from_numpy(objects.one_hot(mask)), shape).to(device)
+        core.step(image.to(device), masks, new_ids if masks is not None else None, last=index == len(video.frames) - 1)
+        shown = np.asarray(Image.fromarray(rgb).resize((shape[1], shape[0]), Image.BILINEAR))
+        processed.append((spec.name, shown))
+        if core.last_memory_t == core.t:
+            memory_t.append(core.t)
+        if seen:
+            _, pad = pad_to_multiple(torch.zeros(1, *shape))
+            break
+    if not seen:
+        return None
+    h16, w16 = (shape[0] + pad[2] + pad[3]) // STRIDE, (shape[1] + pad[0] + pad[1]) // STRIDE
+    hw = seen["hw"]
+    if h16 * w16 != hw:
+        raise XMemError(f"figS1_consolidation: key map has {hw} elements per frame but the frame gives a "
+                        f"{h16}x{w16} grid at stride {STRIDE}; the network's stride is not 16")
+    count = seen["n"] // hw
+    candidates = memory_t[1 : 1 + count]  # working memory keeps its first frame; candidates follow it
+    return ConsolidationCapture(
+        video=video.name,
+        candidate_frames=tuple(processed[t][0] for t in candidates),
+        candidate_images=tuple(processed[t][1] for t in candidates),
+        grid=(h16, w16), pad=pad, indices=seen["indices"], affinity=seen["affinity"],
+        memory_frames=tuple(processed[t][0] for t in memory_t),
+    )
+
+
+def weight_overlay(weights: np.ndarray, pad: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """RGBA red overlay [H, W, 4] from grid weights [h16, w16] in [0, 1] (nearest upsampling)."""
+    full = np.kron(weights, np.ones((STRIDE, STRIDE)))
+    left, _, top, _ = pad
+    crop = full[top : top + shape[0], left : left + shape[1]]
+    rgba = np.zeros((*crop.shape, 4))
+    rgba[..., 0] = 1.0
+    rgba[..., 3] = 0.85 * crop
+    return rgba
+
+
+def _prototype_columns(capture: ConsolidationCapture, rows: int) -> list[int]:
+    p = capture.affinity.shape[1]
+    return list(dict.fromkeys(np.linspace(0, p - 1, min(rows, p)).round().astype(int).tolist()))
+
+
+def draw_capture(capture: ConsolidationCapture, config: dict, out_png: Path, notes: Notes,
+                 rows: int = PROTOTYPE_ROWS) -> None:
+    """Draw a recorded consolidation (see the module docstring)."""
+    frames = len(capture.candidate_frames)
+    h16, w16 = capture.grid
+    shape = capture.candidate_images[0].shape[:2]
+    columns = _prototype_columns(capture, rows) if capture.affinity is not None else []
+    if capture.affinity is None:
+        notes.add("no aggregation weights: potentiation is off in these settings; candidate frames only")
+    if capture.indices is None and columns:
+        notes.add("k-means prototypes are centroids, not candidate positions: no cross drawn")
+    n_rows = 1 + len(columns)
+    aspect = shape[0] / shape[1]
+    fig = new_figure(2.2 * frames + 0.8, 2.2 * aspect * n_rows + 0.3)
+    for c, (name, image) in enumerate(zip(capture.candidate_frames, capture.candidate_images)):
+        ax = fig.add_subplot(n_rows, frames, c + 1)
+        ax.imshow(image)
+        ax.set_title(f"frame {name}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if c == 0:
+            ax.set_ylabel("candidates", fontsize=8)
+    per_frame = h16 * w16
+    for r, column in enumerate(columns, start=1):
+        weights = capture.affinity[:, column].reshape(frames, h16, w16)
+        weights = weights / max(float(weights.max()), 1e-12)
+        where = None
+        if capture.indices is not None:
+            index = int(capture.indices[column])
+            where = (index // per_frame, (index % per_frame) // w16, index % w16)
+        for c in range(frames):
+            ax = fig.add_subplot(n_rows, frames, r * frames + c + 1)
+            ax.imshow(capture.candidate_images[c])
+            ax.imshow(weight_overlay(weights[c], capture.pad, shape))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(f"prototype {column}", fontsize=8)
+            if where is not None and where[0] == c:
+                y = where[1] * STRIDE + STRIDE / 2 - capture.pad[2]
+                x = where[2] * STRIDE + STRIDE / 2 - capture.pad[0]
+                ax.plot([x], [y], marker="x", color="yellow", ms=11, mew=2.5)
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("red")
+                    spine.set_linewidth(3)
+    notes.add(f"video {capture.video}; memory frames {', '.join(capture.memory_frames)}; "
+              f"{capture.affinity.shape[1] if capture.affinity is not None else '?'} prototypes, "
+              f"{len(columns)} shown (evenly spaced by position); red = aggregation weight, normalised per row")
+    save_figure(fig, out_png, config, TITLE, notes)
+
+
+def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: MemoryConfig | None = None,
+                       mem_every: int | None = None) -> list[str]:
+    """Fig. S1 from the profile's XMem weights; ``memory`` / ``mem_every`` override the defaults
+    (XMem's inference defaults, r of Long-time Video). Returns the footnotes."""
+    notes = Notes()
+    layout = dataset_layout("LV1", config)
+    if not layout.data_root:
+        fig = new_figure(8.0, 3.0)
+        empty_axes_message(fig.add_subplot(1, 1, 1), f"Long-time Video unavailable: {layout.reason}")
+        notes.add(f"skipped: {layout.reason}")
+        save_figure(fig, out_png, config, TITLE, notes)
+        return notes.lines
+    inf = config["inference"]
+    inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
+                                memory=memory or MemoryConfig())
+    videos = list_videos_from_args(layout.infer_args + ["--size", str(inf["size"])], save="all")
+    device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
+    with torch_threads(threads):
+        network = load_network(xmem_weights(config), device=device)
+        capture = capture_first_consolidation(network, videos[0], inference, device)
+    m = inference.memory
+    notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "
+              f"P = {m.num_prototypes}, selection = {m.prototype_selection}, weights {xmem_weights(config)}")
+    if capture is None:
+        fig = new_figure(8.0, 3.0)
+        empty_axes_message(fig.add_subplot(1, 1, 1),
+                           f"no consolidation happened in {videos[0].name} ({len(videos[0].frames)} frames)")
+        save_figure(fig, out_png, config, TITLE, notes)
+        return notes.lines
+    draw_capture(capture, config, out_png, notes)
+    return notes.lines

@@ -1,0 +1,191 @@
+"""Figures drawn from scores and memory logs: Fig. 1 (left and right) and Fig. 7.
+
+* Fig. 1 left — memory increase per frame on Long-time Video (frames 100 → 200) against the
+  short-video quality (DAVIS 2017 J&F).
+* Fig. 1 right — short-video (D17) against long-video (LV1, mean over offsets) J&F with the
+  1:1 line; the paper's Table 1/2 values are shown as lighter "paper" points.
+* Fig. 7 — J&F over the n× Long-time Video variants with least-squares lines.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from xmem.reporting.fig_common import (
+    MODEL_COLORS,
+    MODEL_NAMES,
+    Notes,
+    empty_axes_message,
+    format_bytes,
+    memory_growth,
+    mean_score,
+    new_figure,
+    read_score,
+    read_stats,
+    save_figure,
+)
+from xmem.reporting.paper import load_paper_results
+from xmem.reporting.plan import COPY_MODEL, Run, long_dataset, mem_every, offsets
+
+STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+
+
+def draw_memory_vs_quality(config: dict, out_png: Path) -> list[str]:
+    """Fig. 1 (left): memory increase per frame on LV1 (log x) vs D17 J&F; returns the footnotes."""
+    notes = Notes()
+    fig = new_figure(6.4, 4.4)
+    ax = fig.add_subplot(1, 1, 1)
+    pairs = (("xmem", Run("xmem", "LV1"), Run("xmem", "D17")),
+             ("stcn", Run("stcn", "LV1", "unbounded"), Run("stcn", "D17")))
+    points = []
+    for model, long_run, short_run in pairs:
+        stats = read_stats(config, long_run, notes)
+        growth = memory_growth(stats) if stats is not None else None
+        if stats is not None and growth is None:
+            notes.skip(long_run, "videos too short to measure a memory increase")
+        jf = read_score(config, short_run, notes)
+        if growth is None or jf is None:
+            continue
+        if not growth.paper_window:
+            notes.add(f"{MODEL_NAMES[model]}: videos shorter than 201 processed frames; memory increase measured "
+                      f"over the largest available window ({growth.describe()})")
+        points.append((model, growth, jf))
+    if not points:
+        empty_axes_message(ax, "no run of this figure is available in this profile")
+    positive = [g.bytes_per_frame for _, g, _ in points if g.bytes_per_frame > 0]
+    floor = min(positive) / 10 if positive else 1.0
+    for model, growth, jf in points:
+        x = growth.bytes_per_frame
+        shown = x if x > 0 else floor
+        if x <= 0:
+            notes.add(f"{MODEL_NAMES[model]}: memory did not grow ({x:.0f} B/frame); drawn at the axis floor")
+        ax.errorbar([shown], [jf], xerr=[[min(growth.std, shown * 0.9)], [growth.std]] if growth.std else None,
+                    fmt="o", ms=9, color=MODEL_COLORS[model], capsize=3, label=MODEL_NAMES[model])
+        ax.annotate(f"{MODEL_NAMES[model]}\n{format_bytes(x)}/frame, J&F {jf:.1f}", (shown, jf),
+                    textcoords="offset points", xytext=(8, 6), fontsize=8)
+    ax.set_xscale("log")
+    if points:
+        xs = [g.bytes_per_frame if g.bytes_per_frame > 0 else floor for _, g, _ in points]
+        ax.set_xlim(min(xs) / 4, max(xs) * 8)
+        ys = [jf for _, _, jf in points]
+        ax.set_ylim(max(0, min(ys) - 10), min(100, max(ys) + 10))
+        ax.legend(loc="lower left", fontsize=8)
+    ax.set_xlabel("memory increase per frame on Long-time Video 1× (bytes, log scale)")
+    ax.set_ylabel("DAVIS 2017 val J&F (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    notes.add("memory = bytes held by the memory stores (memory_bytes, or CUDA allocation on GPU); "
+              "STCN without the 50-frame cap ('unbounded'); XMem default settings")
+    save_figure(fig, out_png, config, "Fig. 1 (left): memory growth vs short-video quality", notes)
+    return notes.lines
+
+
+def _paper_points() -> dict[str, tuple[float, float]]:
+    """{method: (LV1 J&F, D17 J&F)} for STCN and XMem from the paper's Tables 1 and 2."""
+    cells = load_paper_results()
+    out = {}
+    for method in ("STCN", "XMem"):
+        lv1 = cells[(cells["table"] == "table1_long_time_video") & (cells["method"] == method)
+                    & (cells["dataset"] == "LV1") & (cells["metric"] == "J&F")]["value"]
+        d17 = cells[(cells["table"] == "table2_short_video") & (cells["method"] == method)
+                    & (cells["dataset"] == "D17") & (cells["metric"] == "J&F")]["value"]
+        if len(lv1) and len(d17) and not (math.isnan(lv1.iloc[0]) or math.isnan(d17.iloc[0])):
+            out[method] = (float(lv1.iloc[0]), float(d17.iloc[0]))
+    return out
+
+
+def draw_short_vs_long(config: dict, out_png: Path, paper_points: bool = True) -> list[str]:
+    """Fig. 1 (right): D17 J&F (y) against LV1 J&F averaged over offsets (x), with the 1:1 line."""
+    notes = Notes()
+    fig = new_figure(5.6, 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    lv_offsets = offsets(config, mem_every("LV1", "default", config))
+    models = (("xmem", "default", lv_offsets), ("stcn", STCN_LONG, lv_offsets), (COPY_MODEL, "default", [0]))
+    values = []
+    for model, setting, offs in models:
+        long = mean_score(config, [Run(model, "LV1", setting, o) for o in offs], notes)
+        short = read_score(config, Run(model, "D17"), notes)
+        if long is None or short is None:
+            continue
+        mean, std, _ = long
+        ax.errorbar([mean], [short], xerr=[std] if std else None, fmt="o", ms=9, capsize=3,
+                    color=MODEL_COLORS[model], label=f"{MODEL_NAMES[model]} (measured)")
+        ax.annotate(MODEL_NAMES[model], (mean, short), textcoords="offset points", xytext=(7, -12), fontsize=8)
+        values += [mean, short]
+    if paper_points:
+        for method, (lv1, d17) in _paper_points().items():
+            model = method.lower()
+            ax.plot([lv1], [d17], marker="s", ms=8, ls="none", color=MODEL_COLORS[model], alpha=0.35,
+                    markerfacecolor="none", label=f"{method} (paper, Tables 1-2)")
+            ax.annotate(f"{method} paper", (lv1, d17), textcoords="offset points", fontsize=7, alpha=0.6,
+                        xytext=(7, 4) if method == "XMem" else (-52, 6))
+            values += [lv1, d17]
+    if not values:
+        empty_axes_message(ax, "no run of this figure is available in this profile")
+        values = [0.0, 100.0]
+    lo, hi = max(0.0, min(values) - 8), min(100.0, max(values) + 8)
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, alpha=0.6, label="1:1")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Long-time Video 1× J&F (%) — mean ± std over memory-insertion offsets")
+    ax.set_ylabel("DAVIS 2017 val J&F (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    notes.add(f"XMem default and STCN ({STCN_LONG}, at most 50 memory frames) on LV1; "
+              "the first-frame copy needs no memory (one run)")
+    save_figure(fig, out_png, config, "Fig. 1 (right): short vs long videos", notes)
+    return notes.lines
+
+
+def _linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
+    """(slope, intercept) of the least-squares line, None with fewer than two distinct x."""
+    if len(set(xs)) < 2:
+        return None
+    slope, intercept = np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)
+    return float(slope), float(intercept)
+
+
+def draw_length_scaling(config: dict, out_png: Path) -> list[str]:
+    """Fig. 7: J&F over Long-time Video n× for XMem and STCN with dashed least-squares lines."""
+    notes = Notes()
+    fig = new_figure(6.4, 4.2)
+    ax = fig.add_subplot(1, 1, 1)
+    times = list(config["inference"]["long_times"])
+    drawn = False
+    slopes = []
+    for model, setting in (("xmem", "default"), ("stcn", STCN_LONG)):
+        xs, ys = [], []
+        for n in times:
+            jf = read_score(config, Run(model, long_dataset(n), setting), notes)
+            if jf is not None:
+                xs.append(float(n))
+                ys.append(jf)
+        if not xs:
+            continue
+        drawn = True
+        fit = _linear_fit(xs, ys)
+        slope = round(fit[0], 2) + 0.0 if fit else None  # + 0.0: no "-0.00"
+        label = MODEL_NAMES[model] + (f" (slope {slope:+.2f} J&F per ×)" if fit else " (one point: no fit)")
+        if fit:
+            slopes.append(f"{MODEL_NAMES[model]} {slope:+.2f}")
+        ax.plot(xs, ys, "o", color=MODEL_COLORS[model], label=label)
+        if fit:
+            grid = np.linspace(min(xs), max(xs), 50)
+            ax.plot(grid, fit[0] * grid + fit[1], "--", color=MODEL_COLORS[model], lw=1.2)
+    if not drawn:
+        empty_axes_message(ax, "no run of this figure is available in this profile")
+    else:
+        ax.legend(fontsize=8)
+    ax.set_xticks(times)
+    ax.set_xlabel("Long-time Video variant (n× the frames)")
+    ax.set_ylabel("J&F (%)")
+    ax.grid(True, alpha=0.3)
+    if slopes:
+        notes.add(f"fitted slopes (J&F points per n): {', '.join(slopes)}")
+    notes.add(f"one run per point (offset 0); STCN uses {STCN_LONG} (at most 50 memory frames); "
+              "dashed: least-squares lines (numpy.polyfit, degree 1)")
+    save_figure(fig, out_png, config, "Fig. 7: performance over video length", notes)
+    return notes.lines
