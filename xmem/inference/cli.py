@@ -11,7 +11,7 @@ import torch
 from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import DATASETS, list_videos
-from xmem.inference.runner import run_videos
+from xmem.inference.runner import prepare_network, run_videos
 from xmem.memory.config import STRATEGIES, MemoryConfig
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             raise XMemError(f"--videos: {', '.join(missing)} not found in {args.data}")
         videos = [v for v in videos if v.name in set(args.videos)]
-    network = load_model(args.model, args.weights, device).eval()
+    network = prepare_network(load_model(args.model, args.weights, device), device)
     stats = args.stats_dir or (args.out / "_stats")
     log.info("%s on %d videos from %s (%s) -> %s", args.model, len(videos), args.data, args.dataset, args.out)
     run_videos(network, videos, config, args.out, stats, device, args.save_probs, progress=not args.no_progress)

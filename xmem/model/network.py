@@ -234,7 +234,8 @@ class XMemNetwork(nn.Module):
         if self.hidden_dim > 0 and hidden is None:
             raise XMemError("segment: hidden state is None but the network has sensory memory (use zero_hidden)")
         hidden, object_logits = self.decoder(f16, f8, f4, hidden, readout, update_hidden)
-        prob = torch.sigmoid(object_logits)
+        # aggregation in fp32 even under autocast: bf16 probabilities tie far too often
+        prob = torch.sigmoid(object_logits.float())
         if selector is not None:
             prob = prob * selector
         logits, prob = aggregate_probabilities(prob, dim=1)
