@@ -30,10 +30,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 def configure_threads() -> None:
     """Respect OMP_NUM_THREADS (Snakemake sets it from ``threads:``) for torch's CPU pools."""
     value = os.environ.get("OMP_NUM_THREADS")
-    if value and value.isdigit() and int(value) > 0:
-        import torch
-
-        torch.set_num_threads(int(value))
+    if value and value.isdigit() and int(value) > 0 and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(int(value))  # only subcommands that use torch import it
 
 
 def build_parser() -> argparse.ArgumentParser:
