@@ -9,6 +9,14 @@ from xmem.reporting import plan as P
 from xmem.reporting.profile import check_real_datasets, dataset_layout, model_weights_source
 from xmem.reporting.workflow_support import run_availability
 
+def _repo_path(path):
+    """Configuration files are named relative to the repository, whatever the working directory."""
+    return path if os.path.isabs(path) else os.path.join(workflow.basedir, path)
+
+
+config["synthetic"]["config"] = _repo_path(config["synthetic"]["config"])
+config["training"]["config_dir"] = _repo_path(config["training"]["config_dir"])
+
 try:
     check_real_datasets(config)
 except XMemError as exc:
