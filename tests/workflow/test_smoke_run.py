@@ -1,0 +1,94 @@
+"""The smoke profile end to end: every table, figure and the report; reruns are incremental."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workflow_helpers import REPO, snakemake
+from xmem.reporting.paper import paper_table
+from xmem.reporting.plan import build_tables
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("smoke")
+    result = snakemake(workdir, "report", "--cores", "2", "--configfile", str(REPO / "config/smoke.yaml"),
+                       timeout=1200)
+    if result.returncode != 0:
+        logs = sorted((workdir / "results/smoke/logs").rglob("*.log"))
+        tail = "\n".join(f"== {p}\n{p.read_text()[-1500:]}" for p in logs[-3:])
+        pytest.fail(f"smoke workflow failed:\n{result.stderr[-4000:]}\n{tail}")
+    return workdir / "results" / "smoke"
+
+
+def test_every_table_has_the_paper_rows_and_columns(smoke_run):
+    import yaml
+
+    config = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    for name, spec in build_tables(config).items():
+        table = pd.read_csv(smoke_run / "tables" / f"{name}.csv")
+        paper = paper_table(name)
+        assert list(table.columns[:3]) == ["source", "method", "setting"] and table.columns[-1] == "note"
+        for column in paper.columns:
+            assert column in table.columns, f"{name}: column {column} missing"
+        paper_rows = table[table["source"] == "paper"]
+        assert len(paper_rows) == len(paper), name
+        measured = table[table["source"] == "measured (smoke)"]
+        assert len(measured) == len(spec.rows), name
+        # every measured cell is a number or has a reason in the note
+        numeric = measured.drop(columns=["source", "method", "setting", "note"]).apply(pd.to_numeric)
+        for (_, row), (_, values) in zip(measured.iterrows(), numeric.iterrows()):
+            if values.isna().any():
+                assert isinstance(row["note"], str) and row["note"], f"{name}: empty cells without a reason"
+
+
+def test_measured_scores_are_percentages(smoke_run):
+    table = pd.read_csv(smoke_run / "tables" / "table2_short_video.csv")
+    measured = table[table["source"] == "measured (smoke)"]
+    values = measured[["D17 J&F", "D16 J&F", "Y18 G"]].to_numpy()
+    assert ((values >= 0) & (values <= 100)).all()
+    copy = measured[measured["method"] == "First-frame copy"]
+    assert len(copy) == 1
+
+
+def test_figures_and_report(smoke_run):
+    for name in ("fig1_memory_vs_quality", "fig1_short_vs_long", "fig4_similarity", "fig7_length_scaling",
+                 "figS1_consolidation", "figS3_qualitative", "figS7_fps_scaling"):
+        png = smoke_run / "figures" / f"{name}.png"
+        assert png.stat().st_size > 10_000, name
+    html = (smoke_run / "report.html").read_text()
+    assert len(re.findall(r"data:image/png;base64,", html)) == 7
+    assert "smoke" in html and "table7_long_video_strategies" in html
+    md = (smoke_run / "report.md").read_text()
+    assert "tableS10_S11_multiscale" in md
+
+
+def test_rerunning_one_table_only_recomputes_that_table(smoke_run):
+    workdir = smoke_run.parents[1]
+    (smoke_run / "tables" / "table5_scaling_terms.csv").unlink()
+    result = snakemake(workdir, "table5", "-n", "--configfile", str(REPO / "config/smoke.yaml"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"^make_table\s+1$", result.stdout, re.M)
+    assert re.search(r"^total\s+1$", result.stdout, re.M), result.stdout[-2000:]
+
+
+def test_fake_cluster_runs_jobs_through_the_submit_script(tmp_path):
+    profile = tmp_path / "profile"
+    shutil.copytree(REPO / "profiles/fake-cluster", profile)
+    cfg = (profile / "config.v8+.yaml").read_text().replace("profiles/fake-cluster/", f"{profile}/")
+    (profile / "config.v8+.yaml").write_text(cfg)
+    target = "results/smoke/runs/copy/D17/default/o0/scores/global_results.csv"
+    result = snakemake(tmp_path, target, "fig4", "--profile", str(profile),
+                       "--configfile", str(REPO / "config/smoke.yaml"), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = pd.read_csv(tmp_path / target)
+    assert 0 <= scores["J&F-Mean"].iloc[0] <= 1
+    assert (tmp_path / "results/smoke/figures/fig4_similarity.png").exists()
+    assert "fake" in result.stderr  # job ids printed by the submit script

@@ -1,0 +1,101 @@
+"""Dry runs of every target in every profile, and configuration errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workflow_helpers import REPO, snakemake
+
+TABLE_TARGETS = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8", "tableS1",
+                 "tableS2", "tableS3", "tableS4", "tableS5_S9", "tableS10_S11"]
+FIGURE_TARGETS = ["fig1", "fig4", "fig7", "figS1", "figS3", "figS7"]
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """Parse the 'Job stats' block of a dry run."""
+    block = stdout.split("Job stats:")[1].split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+
+
+@pytest.mark.parametrize("profile", ["config/config.yaml", "config/smoke.yaml"])
+def test_dry_run_of_every_target(workdir, profile):
+    result = snakemake(workdir, *TABLE_TARGETS, *FIGURE_TARGETS, "report", "-n", "--configfile", str(REPO / profile))
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    assert counts["make_table"] == 14 and counts["make_figure"] == 7 and counts["report"] == 1
+    assert counts["train"] == 10 and counts["synth"] == 1
+    assert counts["infer"] > 0 and counts["evaluate"] > 0
+
+
+def test_single_table_needs_only_its_runs(workdir):
+    result = snakemake(workdir, "table5", "-n", "--configfile", str(REPO / "config/smoke.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    # Table 5: four models on Y18 and D17, one offset in the smoke profile
+    assert counts["train"] == 4 and counts["infer"] == 8 and counts["evaluate"] == 8 and counts["make_table"] == 1
+
+
+def test_official_weights_skip_training(workdir, tmp_path):
+    xmem, stcn = tmp_path / "XMem.pth", tmp_path / "stcn.pth"
+    xmem.write_bytes(b"x")
+    stcn.write_bytes(b"x")
+    result = snakemake(workdir, "table1", "table2", "-n", "--configfile", str(REPO / "config/smoke.yaml"),
+                       "--config", "weights=official", f"xmem_weights={xmem}", f"stcn_weights={stcn}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    assert "train" not in counts and counts["infer"] > 0
+
+
+def test_paper_profile_with_datasets_on_disk(workdir, tmp_path):
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    for key in ("D16", "D17", "Y18", "Y19", "LV1"):
+        (tmp_path / key).mkdir()
+        config["datasets"][key] = str(tmp_path / key)
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "report", "-n", "--configfile", str(path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    assert "synth" not in counts and counts["train"] == 10
+    # DAVIS test-dev and YouTube-VOS ground truth is not public: those runs are not scored
+    assert counts["evaluate"] < counts["infer"]
+
+
+def test_missing_dataset_path_is_a_clear_error(workdir, tmp_path):
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    config["datasets"]["D17"] = str(tmp_path / "no-such-davis")
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "report", "-n", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "datasets.D17" in result.stderr and "does not exist" in result.stderr
+
+
+def test_schema_rejects_bad_values(workdir, tmp_path):
+    config = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    config["device"] = "tpu"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "report", "-n", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "tpu" in result.stderr and "device" in result.stderr
+
+
+def test_schema_rejects_unknown_keys(workdir, tmp_path):
+    config = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    config["inference"]["offset_count"] = 5
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "report", "-n", "--configfile", str(path))
+    assert result.returncode != 0 and "offset_count" in result.stderr
+
+
+def test_slurm_profile_dry_run(workdir):
+    result = snakemake(workdir, "report", "-n", "--profile", str(REPO / "profiles/slurm"),
+                       "--configfile", str(REPO / "config/smoke.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Job stats" in result.stdout

@@ -1,0 +1,16 @@
+"""Helpers to run the Snakemake workflow in a scratch working directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run snakemake on the repository's Snakefile with ``workdir`` as working directory."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
