@@ -9,8 +9,9 @@ rule train:
         f"{RESULTS}/models/{{model}}/network.pth",
     params:
         out=lambda wc: f"{RESULTS}/models/{wc.model}",
-        data_root=lambda wc: f"{DATA}/synthetic" if config["synthetic"]["enabled"] else "",
+        data_root=lambda wc: f"--set data.root={DATA}/synthetic" if config["synthetic"]["enabled"] else "",
         device=config["device"],
+        overrides=" ".join(f"--set '{o}'" for o in config["training"].get("overrides", [])),
     wildcard_constraints:
         model="|".join(P.MODELS),
     log:
@@ -21,6 +22,5 @@ rule train:
     resources:
         **config["training"].get("resources", {}),
     shell:
-        "xmem train --config {input.config} --out {params.out} --device {params.device} "
-        "$( [ -n '{params.data_root}' ] && echo --data-root {params.data_root} ) --resume --no-progress "
-        "> {log} 2>&1"
+        "xmem train --config {input.config} --out {params.out} --set runtime.device={params.device} "
+        "{params.data_root} {params.overrides} --resume --no-progress > {log} 2>&1"
