@@ -92,7 +92,10 @@ def score_jobs(
     size = max(1, min(CHUNK_FRAMES, -(-len(jobs) // (4 * processes))))
     chunks = list(_chunks(jobs, size))
     results: list[tuple[np.ndarray, np.ndarray]] = []
-    with multiprocessing.Pool(min(processes, len(chunks)), initializer=_init_worker) as pool:
+    # forkserver: forking a process that already runs OpenMP / OpenCV thread pools (e.g. after
+    # torch was imported) can deadlock the children
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(min(processes, len(chunks)), initializer=_init_worker) as pool:
         for chunk_result in pool.imap(_score_chunk, [(chunk, bound_th) for chunk in chunks]):
             results.extend(chunk_result)
     return results
