@@ -24,7 +24,7 @@ def test_smoke_profile_is_tiny():
     cfg = load_synth_config(CONFIG_DIR / "smoke.yaml")
     assert (cfg.height, cfg.width) == (64, 112)
     assert cfg.davis.val.videos == 3 and cfg.davis.single_object_val_videos == 1
-    assert cfg.long_video.lengths == (60, 80, 100) and cfg.long_video.gt_every == 10
+    assert cfg.long_video.lengths == (40, 50, 60) and cfg.long_video.gt_every == 10
     # keys not given keep the defaults, including the split-specific scenario defaults
     assert cfg.davis.val.scenario == SynthConfig().davis.val.scenario
     assert cfg.youtube2018.valid.scenario.late_entry_prob == 0.5

@@ -72,7 +72,8 @@ def test_missing_dataset_path_is_a_clear_error(workdir, tmp_path):
     path.write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "report", "-n", "--configfile", str(path))
     assert result.returncode != 0
-    assert "datasets.D17" in result.stderr and "does not exist" in result.stderr
+    out = result.stdout + result.stderr
+    assert "datasets.D17" in out and "does not exist" in out
 
 
 def test_schema_rejects_bad_values(workdir, tmp_path):
@@ -82,7 +83,8 @@ def test_schema_rejects_bad_values(workdir, tmp_path):
     path.write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "report", "-n", "--configfile", str(path))
     assert result.returncode != 0
-    assert "tpu" in result.stderr and "device" in result.stderr
+    out = result.stdout + result.stderr
+    assert "tpu" in out and "device" in out
 
 
 def test_schema_rejects_unknown_keys(workdir, tmp_path):
@@ -91,7 +93,7 @@ def test_schema_rejects_unknown_keys(workdir, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "report", "-n", "--configfile", str(path))
-    assert result.returncode != 0 and "offset_count" in result.stderr
+    assert result.returncode != 0 and "offset_count" in result.stdout + result.stderr
 
 
 def test_slurm_profile_dry_run(workdir):

@@ -7,7 +7,7 @@ sys.path.insert(0, workflow.basedir)  # the xmem package when not installed
 from xmem.errors import XMemError
 from xmem.reporting import plan as P
 from xmem.reporting.profile import check_real_datasets, dataset_layout, model_weights_source
-from xmem.reporting.workflow_support import run_availability
+from xmem.reporting.workflow_support import run_availability, setting_enabled
 
 def _repo_path(path):
     """Configuration files are named relative to the repository, whatever the working directory."""
@@ -47,8 +47,8 @@ def layout(code):
 
 
 def run_available(run):
-    """Can this run be executed in this profile? (dataset present, weights available)"""
-    if not layout(run.dataset).data_root:
+    """Can this run be executed in this profile? (setting enabled, dataset present, weights available)"""
+    if not setting_enabled(run.setting, config) or not layout(run.dataset).data_root:
         return False
     if run.model == P.COPY_MODEL or config["weights"] == "train":
         return True

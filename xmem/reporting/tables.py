@@ -87,6 +87,8 @@ def measure_cell(cell: Cell, results: RunResults, config: dict) -> tuple[float, 
     if cell.kind == "delta":
         base, _ = _mean_std([results.score(r, metric) for r in cell.baseline], False)
         return mean - base, math.nan, ""
+    if math.isnan(mean):
+        return mean, std, f"{metric} undefined on {cell.dataset} (no objects of that kind)"
     return mean, std, ""
 
 

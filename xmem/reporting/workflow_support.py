@@ -11,8 +11,19 @@ from xmem.reporting.plan import COPY_MODEL, Run
 from xmem.reporting.profile import dataset_layout, model_weights_source
 
 
+def setting_enabled(setting: str, config: dict) -> bool:
+    """Whether a profile runs an inference setting (``inference.settings``: a list, or absent = all)."""
+    enabled = config["inference"].get("settings")
+    if enabled is None or enabled == "all":
+        return True
+    name = "ms" if setting.startswith("ms") else setting
+    return name == "default" or name in enabled
+
+
 def run_availability(run: Run, config: dict) -> tuple[bool, str]:
     """(True, "") when the profile can run and score ``run``, else (False, reason)."""
+    if not setting_enabled(run.setting, config):
+        return False, f"setting {run.setting} is not run in the {config['profile']} profile"
     layout = dataset_layout(run.dataset, config)
     if not layout.data_root:
         return False, layout.reason
