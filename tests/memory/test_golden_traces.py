@@ -12,8 +12,7 @@ GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "xmem-mem
 
 
 def load_scenarios():
-    if not GOLDEN.exists():
-        pytest.skip(f"{GOLDEN} not available")
+    assert GOLDEN.exists(), f"{GOLDEN} not found: the shared/ fixtures must sit beside the repository"
     return {s["name"]: s for s in torch.load(GOLDEN, weights_only=True)["scenarios"]}
 
 
