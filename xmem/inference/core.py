@@ -125,17 +125,17 @@ class InferenceCore:
         total_objects = masks.shape[0] if given else self.num_objects
 
         is_memory_frame = (given or self.t >= self.next_memory_t) and not last
-        need_segment = self.t > 0 and (not given or len(new_objects) != total_objects)
+        must_predict = self.t > 0 and (not given or len(new_objects) != total_objects)
         deep_update = self._is_deep_update(is_memory_frame, last)
         sync = self.config.deep_update_every < 0
         normal_update = (not sync or not deep_update) and not last
 
         feats = self.network.encode_key(
-            image, need_shrinkage=is_memory_frame, need_selection=(self.uses_long_term or need_segment)
+            image, need_shrinkage=is_memory_frame, need_selection=(self.uses_long_term or must_predict)
         )
 
         prob = None
-        if need_segment:
+        if must_predict:
             with torch.autocast(image.device.type, enabled=False):  # memory math in fp32 (see _fp32)
                 readout = self.memory.read(_fp32(feats.key), _fp32(feats.selection)).unsqueeze(0)
             out = self.network.segment(feats.multi_scale, readout, self.sensory.hidden, update_hidden=normal_update)

@@ -38,19 +38,18 @@ def anisotropic_l2_similarity(
     is the official behaviour rather than exact eq. (2).
     """
     ck = memory_key.shape[1]
-    mk = memory_key.flatten(start_dim=2)
-    qk = query_key.flatten(start_dim=2)
-    mk_t = mk.transpose(1, 2)  # [B, N, CK]
+    keys = memory_key.flatten(start_dim=2)  # k: [B, CK, N]
+    queries = query_key.flatten(start_dim=2)  # q: [B, CK, M]
+    keys_t = keys.transpose(1, 2)  # [B, N, CK]
     if query_selection is not None:
-        qe = query_selection.flatten(start_dim=2)
-        a_sq = mk_t.pow(2) @ qe  # [B, N, M]
-        two_ab = 2 * (mk_t @ (qk * qe))
-        b_sq = (qe * qk.pow(2)).sum(1, keepdim=True)  # [B, 1, M]
-        similarity = two_ab - a_sq - b_sq
+        weights = query_selection.flatten(start_dim=2)  # e: [B, CK, M]
+        key_term = torch.bmm(keys_t * keys_t, weights)  # (k*k)^T e: [B, N, M]
+        cross_term = torch.bmm(keys_t, weights * queries)  # k^T (e*q): [B, N, M]
+        query_term = torch.einsum("bcm,bcm->bm", weights, queries * queries).unsqueeze(1)  # e^T (q*q): [B, 1, M]
+        similarity = 2 * cross_term - key_term - query_term
     else:
-        a_sq = mk.pow(2).sum(1).unsqueeze(2)  # [B, N, 1]
-        two_ab = 2 * (mk_t @ qk)
-        similarity = two_ab - a_sq
+        key_term = torch.einsum("bcn,bcn->bn", keys, keys).unsqueeze(2)  # |k|^2: [B, N, 1]
+        similarity = 2 * torch.bmm(keys_t, queries) - key_term
     if memory_shrinkage is not None:
         similarity = similarity * memory_shrinkage.flatten(start_dim=1).unsqueeze(2)
     return similarity / math.sqrt(ck)

@@ -22,7 +22,6 @@ def aggregate_probabilities(prob: Tensor, dim: int = 1) -> tuple[Tensor, Tensor]
         logits: [..., N+1, ...] (background first), the input of a cross-entropy loss.
         prob_with_bg: softmax(logits) along ``dim``; sums to 1 over ``dim``.
     """
-    background = torch.prod(1 - prob, dim=dim, keepdim=True)
-    with_bg = torch.cat([background, prob], dim=dim).clamp(EPSILON, 1 - EPSILON)
-    logits = torch.log(with_bg / (1 - with_bg))
-    return logits, torch.softmax(logits, dim=dim)
+    nobody = (1 - prob).prod(dim=dim, keepdim=True)  # probability that no object covers the pixel
+    odds_logits = torch.logit(torch.cat([nobody, prob], dim=dim), eps=EPSILON)
+    return odds_logits, odds_logits.softmax(dim=dim)
