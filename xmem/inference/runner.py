@@ -98,8 +98,8 @@ def _load(video: VideoSpec, frame: FrameSpec, size: int) -> LoadedFrame:
                 f"annotations must match their frames' size"
             )
     out_shape = (h, w)
-    if video.size_source_dir is not None and video.size_source_dir.is_dir():
-        source = video.size_source_dir / frame.image.name
+    if video.size_source_dir is not None and video.size_source_dir != frame.image.parent:
+        source = video.size_source_dir / frame.image.name  # e.g. full-resolution input, 480p output
         if source.exists():
             out_shape = _image_size(source)
     image = resize_image(image_to_tensor(rgb), resized_shape(h, w, size))
