@@ -26,6 +26,7 @@ RESULTS = config["results"]
 DATA = config["data"]
 TABLES = P.build_tables(config)
 FIGURE_NEEDS = P.build_figures(config)
+GROUP_RUNS = P.group_runs(P.all_runs(config))  # (model, dataset or LV, setting) -> the runs of one job
 TABLE_RULES = {  # target rule name -> table file name
     "table1": "table1_long_time_video", "table2": "table2_short_video", "table3": "table3_davis17_testdev",
     "table4": "table4_memory_stores", "table5": "table5_scaling_terms", "table6": "table6_consolidation",
@@ -59,27 +60,15 @@ def run_scorable(run):
     return run_availability(run, config)[0]
 
 
-def run_dir(run):
-    return f"{RESULTS}/{run.path}"
-
-
-def scores_file(run):
-    return f"{run_dir(run)}/scores/global_results.csv"
-
-
-def stats_file(run):
-    return f"{run_dir(run)}/stats/summary.csv"
+def group_file(run):
+    """The completion marker of the job that runs every offset of ``run``'s (model, dataset, setting)."""
+    model, dataset, setting = P.group_key(run)
+    return f"{RESULTS}/runs/{model}/{dataset}/{setting}/runs.csv"
 
 
 def table_inputs(name):
-    """Score and timing files of every run the table needs that this profile can provide."""
-    files = []
-    for run in TABLES[name].runs():
-        if run_scorable(run):
-            files.append(scores_file(run))
-        if run_available(run) and run.model != P.COPY_MODEL:
-            files.append(stats_file(run))
-    return sorted(set(files))
+    """Run-group markers of every run the table needs that this profile can provide."""
+    return sorted({group_file(run) for run in TABLES[name].runs() if run_available(run)})
 
 
 def weights_path(model):
@@ -103,19 +92,37 @@ def data_ready(code):
     return ready
 
 
-def run_from_wildcards(wildcards):
-    return P.Run(wildcards.model, wildcards.dataset, wildcards.setting, int(wildcards.offset))
+def group_job(wildcards):
+    """Parameters of the job of group (model, dataset or LV, setting): its runs, data and scoring."""
+    key = (wildcards.model, wildcards.dataset, wildcards.setting)
+    if key not in GROUP_RUNS:
+        raise WorkflowError(f"no table or figure needs runs of {'/'.join(key)}; see xmem/reporting/plan.py")
+    runs = GROUP_RUNS[key]
+    datasets = {}
+    for code in sorted({r.dataset for r in runs}):
+        lay = layout(code)
+        scorable = run_scorable(P.Run(wildcards.model, code, wildcards.setting))
+        datasets[code] = {"dataset_args": lay.infer_args, "gt": lay.gt if scorable else None,
+                          "eval_args": lay.eval_args}
+    kind = None if wildcards.model == P.COPY_MODEL else ("stcn" if wildcards.model == "stcn" else "xmem")
+    return {
+        "model_kind": kind,
+        "datasets": datasets,
+        "runs": [(r.dataset, r.offset, P.infer_options(r, config), f"{RESULTS}/{r.path}") for r in runs],
+        "save_probs": wildcards.setting.startswith("ms_"),
+    }
+
+
+def group_data(wildcards):
+    return sorted({f for r in GROUP_RUNS.get((wildcards.model, wildcards.dataset, wildcards.setting), ())
+                   for f in data_ready(r.dataset)})
 
 
 def need_files(need):
     run = need.run
-    if need.kind == "scores":
-        return [scores_file(run)] if run_scorable(run) else []
-    if not run_available(run):
+    if need.kind == "scores" and not run_scorable(run):
         return []
-    if need.kind == "stats":
-        return [stats_file(run)]
-    return [f"{run_dir(run)}/masks"]
+    return [group_file(run)] if run_available(run) else []
 
 
 def figure_inputs(name):

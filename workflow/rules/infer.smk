@@ -1,74 +1,53 @@
-# Inference: one run = one model on one dataset with one setting and memory-insertion offset.
+# Runs: one job per group infers every run the tables and figures need and scores it (J, F, J&F;
+# Long-time Video; YouTube-VOS seen/unseen, G). A group is (model, dataset, setting) with all its
+# memory-insertion offsets; every Long-time Video length of a (model, setting) is one group, "LV".
+# Layout: runs/<model>/<dataset>/<setting>/o<offset>/{masks,stats,scores}; the group's runs.csv last.
 
 
-rule infer:
+rule run_group:
     input:
-        weights=lambda wc: weights_path(wc.model),
-        data=lambda wc: data_ready(wc.dataset),
+        weights=lambda wc: [] if wc.model == P.COPY_MODEL else weights_path(wc.model),
+        data=group_data,
     output:
-        masks=directory(f"{RESULTS}/runs/{{model}}/{{dataset}}/{{setting}}/o{{offset}}/masks"),
-        stats=f"{RESULTS}/runs/{{model}}/{{dataset}}/{{setting}}/o{{offset}}/stats/summary.csv",
+        index=f"{RESULTS}/runs/{{model}}/{{dataset}}/{{setting}}/runs.csv",
     params:
-        model_kind=lambda wc: "stcn" if wc.model == "stcn" else "xmem",
-        dataset=lambda wc: " ".join(layout(wc.dataset).infer_args),
-        options=lambda wc: " ".join(P.infer_options(run_from_wildcards(wc), config)),
-        probs=lambda wc: f"--save-probs {RESULTS}/runs/{wc.model}/{wc.dataset}/{wc.setting}/o{wc.offset}/probs"
-        if wc.setting.startswith("ms_") else "",
-        stats_dir=lambda wc, output: os.path.dirname(output.stats),
+        job=group_job,
         device=config["device"],
     wildcard_constraints:
-        model="|".join(P.MODELS),
+        model="|".join(P.MODELS + (P.COPY_MODEL,)),
         setting=r"(?!ms$)[A-Za-z0-9_\-]+",
-        dataset=r"D16|D17|D17td|Y18|Y19|LV\d+",
-        offset=r"\d+",
+        dataset=r"D16|D17|D17td|Y18|Y19|LV",
     log:
-        f"{RESULTS}/logs/infer/{{model}}_{{dataset}}_{{setting}}_o{{offset}}.log",
+        f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_{{setting}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/infer/{{model}}_{{dataset}}_{{setting}}_o{{offset}}.tsv"
+        f"{RESULTS}/benchmarks/runs/{{model}}_{{dataset}}_{{setting}}.tsv"
     threads: INFER_THREADS
     resources:
         **config["inference"].get("resources", {}),
-    shell:
-        "xmem infer --model {params.model_kind} --weights {input.weights} {params.dataset} "
-        "--out {output.masks} --stats-dir {params.stats_dir} {params.options} {params.probs} "
-        "--device {params.device} --no-progress > {log} 2>&1"
-
-
-rule first_frame_copy:
-    input:
-        data=lambda wc: data_ready(wc.dataset),
-    output:
-        masks=directory(f"{RESULTS}/runs/{P.COPY_MODEL}/{{dataset}}/default/o0/masks"),
-    params:
-        dataset=lambda wc: layout(wc.dataset).infer_args,
-    log:
-        f"{RESULTS}/logs/infer/copy_{{dataset}}.log",
     script:
-        "../scripts/first_frame_copy.py"
+        "../scripts/run_group.py"
 
 
 rule merge_multiscale:
     input:
         members=lambda wc: [
-            f"{RESULTS}/runs/{wc.model}/{wc.dataset}/{m}/o0/masks" for m in P.multiscale_members(wc.dataset, config)
+            f"{RESULTS}/runs/{wc.model}/{wc.dataset}/{m}/runs.csv" for m in P.multiscale_members(wc.dataset, config)
         ],
         data=lambda wc: data_ready(wc.dataset),
     output:
-        masks=directory(f"{RESULTS}/runs/{{model}}/{{dataset}}/ms/o0/masks"),
-        stats=f"{RESULTS}/runs/{{model}}/{{dataset}}/ms/o0/stats/summary.csv",
+        index=f"{RESULTS}/runs/{{model}}/{{dataset}}/ms/runs.csv",
     params:
-        probs=lambda wc: [
-            f"{RESULTS}/runs/{wc.model}/{wc.dataset}/{m}/o0/probs" for m in P.multiscale_members(wc.dataset, config)
-        ],
-        stats=lambda wc: [
-            f"{RESULTS}/runs/{wc.model}/{wc.dataset}/{m}/o0/stats/summary.csv"
-            for m in P.multiscale_members(wc.dataset, config)
-        ],
         palette_root=lambda wc: layout(wc.dataset).infer_args,
+        gt=lambda wc: layout(wc.dataset).gt if run_scorable(P.Run(wc.model, wc.dataset, "ms")) else None,
+        eval_args=lambda wc: layout(wc.dataset).eval_args,
+    wildcard_constraints:
+        dataset=r"D16|D17|D17td|Y18|Y19",
     log:
-        f"{RESULTS}/logs/infer/{{model}}_{{dataset}}_ms.log",
+        f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_ms.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/runs/{{model}}_{{dataset}}_ms.tsv"
     script:
         "../scripts/merge_multiscale.py"
 
 
-ruleorder: merge_multiscale > infer
+ruleorder: merge_multiscale > run_group

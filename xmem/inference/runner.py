@@ -218,6 +218,16 @@ def _write_mask(path: Path, mask: np.ndarray, palette: bytes | None) -> None:
     img.save(path)
 
 
+def summarize_frames(frames: pd.DataFrame) -> pd.DataFrame:
+    """Per-video totals of per-frame rows: frames, process_seconds, max_memory_bytes, fps."""
+    summary = frames.groupby("video").agg(
+        frames=("frame_index", "size"), process_seconds=("process_seconds", "sum"),
+        max_memory_bytes=("memory_bytes", "max"),
+    ).reset_index()
+    summary["fps"] = summary["frames"] / summary["process_seconds"]
+    return summary
+
+
 def run_videos(
     network: SegmentationNetwork,
     videos: list[VideoSpec],
@@ -233,11 +243,7 @@ def run_videos(
     for video in tqdm(videos, desc="videos", unit="video", disable=not progress):
         tables.append(run_video(network, video, config, out_root, stats_root, device, probs_root, progress=progress))
     frames = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=FRAME_COLUMNS)
-    summary = frames.groupby("video").agg(
-        frames=("frame_index", "size"), process_seconds=("process_seconds", "sum"),
-        max_memory_bytes=("memory_bytes", "max"),
-    ).reset_index()
-    summary["fps"] = summary["frames"] / summary["process_seconds"]
+    summary = summarize_frames(frames)
     with atomic_path(stats_root / "summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
     total_frames, total_seconds = int(summary["frames"].sum()), float(summary["process_seconds"].sum())

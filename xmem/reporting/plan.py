@@ -363,3 +363,33 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
                           for n in inf.get("fps_ltmax_values", [10000])]),
     }
     return figures
+
+
+# --------------------------------------------------------------------------- jobs
+def all_runs(config: dict) -> list[Run]:
+    """Every run some table or figure of a profile reads (multi-scale members included)."""
+    runs = [run for spec in build_tables(config).values() for run in spec.runs()]
+    runs += [need.run for needs in build_figures(config).values() for need in needs]
+    return expand_runs(runs, config)
+
+
+LONG_GROUP = "LV"  # one job serves every Long-time Video length: LVk is a prefix of LVn for k <= n
+
+
+def group_key(run: Run) -> tuple[str, str, str]:
+    """(model, dataset or "LV", setting): the runs of one workflow job.
+
+    Processing is causal and the n-times Long-time Video is the 1-times video played back and
+    forth, so LVk is the first k/n of LVn: a job infers each offset once, on the longest
+    variant it needs, and scores the shorter ones on the same masks.
+    """
+    return run.model, LONG_GROUP if is_long(run.dataset) else run.dataset, run.setting
+
+
+def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str, str], tuple[Run, ...]]:
+    """group key -> the runs of that job, sorted by offset, then longest dataset first."""
+    groups: dict[tuple[str, str, str], set[Run]] = {}
+    for run in runs:
+        groups.setdefault(group_key(run), set()).add(run)
+    order = lambda r: (r.offset, -long_times(r.dataset) if is_long(r.dataset) else 0)  # noqa: E731
+    return {key: tuple(sorted(members, key=order)) for key, members in groups.items()}

@@ -156,6 +156,9 @@ class TrainConfig:
     model: str = "xmem"
     seed: int = 14159265
     deep_update_prob: float = 0.2
+    # "frozen": BatchNorm keeps its statistics (official; right for ImageNet-initialised trunks);
+    # "train": batch statistics, running averages updated (for trunks trained from random init).
+    batchnorm: str = "frozen"
     network: dict[str, Any] = field(default_factory=dict)
     pretrained: dict[str, str] = field(default_factory=dict)  # ImageNet trunks: key_backbone / value_backbone files
     init_weights: str | None = None  # network weights (.pth) the first stage starts from (official --load_network)

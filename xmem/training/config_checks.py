@@ -71,6 +71,8 @@ def validate(config: TrainConfig, source: str, check_paths: bool = True) -> None
         raise fail(source, "model", f"unknown model {config.model!r}; use one of {sorted(MODEL_KINDS)}")
     if not 0 <= config.deep_update_prob <= 1:
         raise fail(source, "deep_update_prob", f"must be in [0, 1], got {config.deep_update_prob}")
+    if config.batchnorm not in ("frozen", "train"):
+        raise fail(source, "batchnorm", f"must be frozen or train, got {config.batchnorm!r}")
     if not config.stages:
         raise fail(source, "stages", f"must list at least one stage of {list(STAGE_NAMES)}")
     for name in config.stages:

@@ -147,7 +147,10 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     kind = get_model_kind(config.model)
     network.to(device)
     model = ClipModel(network, kind)
-    freeze_batchnorm(model)
+    if config.batchnorm == "frozen":
+        freeze_batchnorm(model)
+    else:
+        model.train()
     trained = _wrap_distributed(model, device, stage) if info.distributed else model
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=stage.lr,
                                   weight_decay=stage.weight_decay)

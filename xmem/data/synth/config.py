@@ -95,7 +95,7 @@ class DavisConfig:
 @dataclass(frozen=True)
 class YouTubeConfig:
     train: SplitConfig = _split(60, (60, 120), late_entry_prob=0.3)
-    valid: SplitConfig = _split(10, (60, 100), late_entry_prob=0.5, twin_prob=0.3, distractor_prob=0.4,
+    valid: SplitConfig = _split(8, (50, 80), late_entry_prob=0.5, twin_prob=0.3, distractor_prob=0.4,
                                 occluder_prob=0.4, absence_prob=0.3)
     frame_step: int = 5  # annotated / released frames are every frame_step-th source frame
     unseen_video_fraction: float = 0.4  # valid videos with >= 1 object of an unseen category
@@ -104,7 +104,7 @@ class YouTubeConfig:
 def _youtube2019() -> YouTubeConfig:
     return YouTubeConfig(
         train=SplitConfig(75, (60, 120), ScenarioConfig(late_entry_prob=0.3)),
-        valid=SplitConfig(10, (60, 100), ScenarioConfig(late_entry_prob=0.5, twin_prob=0.3,
+        valid=SplitConfig(8, (50, 80), ScenarioConfig(late_entry_prob=0.5, twin_prob=0.3,
                                                         distractor_prob=0.4, occluder_prob=0.4,
                                                         absence_prob=0.3)),
     )
@@ -112,8 +112,8 @@ def _youtube2019() -> YouTubeConfig:
 
 @dataclass(frozen=True)
 class LongVideoConfig:
-    lengths: tuple[int, ...] = (150, 200, 250)  # one video per entry
-    gt_every: int = 20  # ground truth on frame 0 and every gt_every-th frame
+    lengths: tuple[int, ...] = (80, 120)  # one video per entry
+    gt_every: int = 10  # ground truth on frame 0 and every gt_every-th frame
     scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(
         objects=(2, 3), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8, twin_prob=0.34,
         distractor_prob=0.67, occluder_prob=0.67, absence_prob=1.0, absences=(1, 3),
