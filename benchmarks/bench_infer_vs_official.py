@@ -8,7 +8,9 @@ imported from that path, never copied into this project):
 Both run the paper's network (random weights, identical for both: ours are saved in the
 official checkpoint format and loaded by the official code) with the paper's default memory
 settings on a generated 480x854 clip with three objects. Prints frames/s of each, the speed-up,
-the share of pixels whose masks agree, and the machine's measured matmul peak (GFLOP/s). Use --skip-official to time this project alone.
+the share of pixels whose masks agree, the GFLOPs per frame (torch's FlopCounterMode: convolutions
+and matmuls, per network part), the achieved GFLOP/s and the machine's measured fp32 matmul peak.
+Use --skip-official to time this project alone.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def measure_peak_gflops(threads: int) -> float:
     return 2 * 2048**3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def run_ours(weights: Path, frames, first_mask, amp: bool) -> tuple[list[np.ndarray], list[float]]:
+def run_ours(weights: Path, frames, first_mask, amp: bool, record: bool = True) -> tuple[list[np.ndarray], list[float]]:
     network = prepare_network(load_network(weights), torch.device("cpu"))
     config = InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp)
     core = InferenceCore(network, config, num_frames=len(frames))
@@ -92,8 +94,21 @@ def run_ours(weights: Path, frames, first_mask, amp: bool) -> tuple[list[np.ndar
         out = prob.float().argmax(0).numpy().astype(np.uint8)
         times.append(time.perf_counter() - start)
         masks.append(out)
-        PROBS["ours_amp" if amp else "ours"].append(prob.float().numpy())
+        if record:
+            PROBS["ours_amp" if amp else "ours"].append(prob.float().numpy())
     return masks, times
+
+
+def count_flops(weights: Path, frames, first_mask) -> tuple[float, dict[str, float]]:
+    """GFLOP per frame of this project's fp32 inference (matmuls and convolutions, counted by
+    torch's FlopCounterMode over the whole clip), and GFLOP per frame of each network part."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        run_ours(weights, frames, first_mask, amp=False, record=False)
+    parts = {name.split(".")[-1]: sum(ops.values()) / len(frames) / 1e9
+             for name, ops in counter.get_flop_counts().items() if name.count(".") == 1}
+    return counter.get_total_flops() / len(frames) / 1e9, parts
 
 
 def run_official(repo: Path, weights: Path, frames, first_mask) -> tuple[list[np.ndarray], list[float]]:
@@ -154,6 +169,12 @@ def main() -> int:
 
     ours, t_ours = run_ours(weights, frames, first, amp=False)
     result["ours_fps"] = len(t_ours) / sum(t_ours)
+    gflop_per_frame, parts = count_flops(weights, frames, first)
+    result["gflop_per_frame"] = gflop_per_frame
+    for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
+        result[f"gflop_per_frame_{part}"] = value
+    result["achieved_gflops_fp32"] = gflop_per_frame * result["ours_fps"]
+    result["achieved_share_of_peak_fp32"] = result["achieved_gflops_fp32"] / result["peak_matmul_gflops"]
     if args.amp:
         amp_masks, t_amp = run_ours(weights, frames, first, amp=True)
         result["ours_amp_fps"] = len(t_amp) / sum(t_amp)

@@ -141,6 +141,8 @@ def run_video(
     objects = ObjectManager()
     rows = []
     cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)  # cuda_peak_bytes: this video's peak, not the process's
     with atomic_dir(out_root / video.name) as out_dir, (
         atomic_dir(probs_root / video.name) if probs_root else nullcontext(None)
     ) as probs_dir:

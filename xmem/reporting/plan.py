@@ -383,7 +383,15 @@ def group_key(run: Run) -> tuple[str, str, str]:
     forth, so LVk is the first k/n of LVn: a job infers each offset once, on the longest
     variant it needs, and scores the shorter ones on the same masks.
     """
-    return run.model, LONG_GROUP if is_long(run.dataset) else run.dataset, run.setting
+    shareable = is_long(run.dataset) and not _length_dependent(run.setting)
+    return run.model, LONG_GROUP if shareable else run.dataset, run.setting
+
+
+def _length_dependent(setting: str) -> bool:
+    """Sparse insertion stretches r to fit the whole video into its memory budget, so its LVk is
+    not a prefix of its LVn: those runs are not derived from a longer one."""
+    options = SETTINGS.get(setting, [])
+    return "--strategy" in options and options[options.index("--strategy") + 1] == "sparse_insertion"
 
 
 def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str, str], tuple[Run, ...]]:

@@ -10,7 +10,10 @@ process start (torch import, weights) per run; the layout on disk stays one fold
 
 Long-time Video: for each offset the longest variant LVn is inferred; a shorter LVk of the same
 offset gets ``masks`` as a symbolic link to LVn's masks, ``stats`` cut to its first frames and
-its own scores against LVk's ground truth. Processing is causal, so this equals running LVk.
+its own scores against LVk's ground truth. Processing is causal, so this equals running LVk
+(masks, scores, frame statistics), except that the memory bytes of a run whose LVn counts
+long-term usage and whose LVk would not (the official length-dependent switch) include the usage
+counters. Sparse insertion, whose schedule depends on the length, is never derived (see plan).
 
 ``runs.csv`` is the job's declared output: it exists only when every run of the group is
 complete, so an interrupted job is redone from the start (its run folders are replaced).
@@ -35,6 +38,7 @@ from xmem.utils.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 GROUP_INDEX = "runs.csv"
+_MEMORY_COLUMNS = ["memory_bytes", "work_elements", "long_elements"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,11 @@ def derive_prefix_run(source: RunSpec, run: RunSpec, data: DatasetSpec) -> None:
     frames = []
     for video in list_videos_from_args(list(data.dataset_args)):
         table = pd.read_csv(stats_in / f"{video.name}.csv", dtype={"frame": str})
-        table = table[table["frame_index"] < len(video.frames)]
+        table = table[table["frame_index"] < len(video.frames)].reset_index(drop=True)
+        if len(table) > 1:  # a run never memorises its last frame: LVk's last row holds the memory before it
+            last = len(table) - 1
+            table.loc[last, "is_memory_frame"] = False
+            table.loc[last, _MEMORY_COLUMNS] = table.loc[last - 1, _MEMORY_COLUMNS].to_numpy()
         with atomic_path(run.run_dir / "stats" / f"{video.name}.csv") as tmp:
             table.to_csv(tmp, index=False)
         frames.append(table)
