@@ -16,7 +16,7 @@ rule run_group:
     wildcard_constraints:
         model="|".join(P.MODELS + (P.COPY_MODEL,)),
         setting=r"(?!ms$)[A-Za-z0-9_\-]+",
-        dataset=r"D16|D17|D17td|Y18|Y19|LV",
+        dataset=r"D16|D17|D17td|Y18|Y19|LV\d*",
     log:
         f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_{{setting}}.log",
     benchmark:
