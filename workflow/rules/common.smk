@@ -22,6 +22,21 @@ try:
 except XMemError as exc:
     raise WorkflowError(str(exc))
 
+_local_cpus = config.get("local_cpus", "auto")
+if _local_cpus is not None:  # --resources cpu_slots=N on the command line wins
+    workflow.global_resources.setdefault(
+        "cpu_slots", len(os.sched_getaffinity(0)) if _local_cpus == "auto" else int(_local_cpus))
+
+CPU_SLOTS = workflow.global_resources.get("cpu_slots")
+CPU_SLOTS = getattr(CPU_SLOTS, "value", CPU_SLOTS)  # snakemake wraps resource values
+CPU_SLOTS = None if CPU_SLOTS is None else int(CPU_SLOTS)
+
+
+def cpu_slots(threads):
+    """A heavy job's share of the local CPU budget (never more than the budget itself)."""
+    return threads if CPU_SLOTS is None else min(threads, CPU_SLOTS)
+
+
 RESULTS = config["results"]
 DATA = config["data"]
 TABLES = P.build_tables(config)
@@ -41,6 +56,7 @@ FIGURES = {
 }
 INFER_THREADS = config["inference"].get("threads", 1)
 TRAIN_THREADS = config["training"].get("threads", 2)
+MAIN_MODELS = ("xmem", "stcn")
 
 
 def layout(code):

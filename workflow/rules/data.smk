@@ -13,6 +13,8 @@ rule synth:
     benchmark:
         f"{RESULTS}/benchmarks/synth.tsv"
     threads: 2
+    resources:
+        cpu_slots=cpu_slots(2),
     shell:
         "xmem synth --out {params.root} --config {params.config} --seed {params.seed} "
         "--processes {threads} > {log} 2>&1"

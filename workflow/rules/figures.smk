@@ -14,6 +14,8 @@ rule make_figure:
         f"{RESULTS}/logs/figures/{{name}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{name}}.tsv"
+    resources:
+        cpu_slots=1,
     script:
         "../scripts/make_figure.py"
 

@@ -23,6 +23,7 @@ rule run_group:
         f"{RESULTS}/benchmarks/runs/{{model}}_{{dataset}}_{{setting}}.tsv"
     threads: INFER_THREADS
     resources:
+        cpu_slots=cpu_slots(INFER_THREADS),
         **config["inference"].get("resources", {}),
     script:
         "../scripts/run_group.py"
@@ -46,6 +47,8 @@ rule merge_multiscale:
         f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_ms.log",
     benchmark:
         f"{RESULTS}/benchmarks/runs/{{model}}_{{dataset}}_ms.tsv"
+    resources:
+        cpu_slots=1,
     script:
         "../scripts/merge_multiscale.py"
 

@@ -13,14 +13,22 @@ rule train:
         device=config["device"],
         overrides=" ".join(f"--set '{o}'" for o in config["training"].get("overrides", [])),
     wildcard_constraints:
-        model="|".join(P.MODELS),
+        model="|".join(m for m in P.MODELS if m not in MAIN_MODELS),
     log:
         f"{RESULTS}/logs/train_{{model}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_{{model}}.tsv"
     threads: TRAIN_THREADS
     resources:
+        cpu_slots=cpu_slots(TRAIN_THREADS),
         **config["training"].get("resources", {}),
     shell:
         "xmem train --config {input.config} --out {params.out} --set runtime.device={params.device} "
         "{params.data_root} {params.overrides} --resume --no-progress > {log} 2>&1"
+
+
+# XMem and STCN first: most inference runs wait for them (the critical path of the workflow).
+use rule train as train_main with:
+    wildcard_constraints:
+        model="|".join(MAIN_MODELS),
+    priority: 10
