@@ -169,7 +169,7 @@ def test_missing_runs_are_skipped_and_footnoted(tree: dict, tmp_path: Path) -> N
 def test_read_score_is_in_percent(tree: dict) -> None:
     notes = Notes()
     assert read_score(tree, Run("xmem", "D17"), notes) == pytest.approx(80.0)
-    assert read_score(tree, Run("xmem", "LV1", "default", 4), notes) == pytest.approx(80.4 - 0.0)
+    assert read_score(tree, Run("xmem", "LV1", "default", 3), notes) == pytest.approx(80.3 - 0.0)
     assert notes.lines == []
 
 

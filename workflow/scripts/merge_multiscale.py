@@ -33,4 +33,5 @@ with atomic_path(run_dir / "stats" / "summary.csv") as tmp:
 gt = snakemake.params.gt  # noqa: F821
 if gt is not None:
     score_run(run_dir, gt, tuple(snakemake.params.eval_args))  # noqa: F821
-write_group_index(group_dir, [{"offset": 0, "run": "o0", "scored": gt is not None}])
+write_group_index(Path(snakemake.output.index), [{"dataset": snakemake.wildcards.dataset, "offset": 0, "run": str(run_dir),  # noqa: F821
+                                                   "scored": gt is not None}])
