@@ -106,8 +106,8 @@ def count_flops(weights: Path, frames, first_mask) -> tuple[float, dict[str, flo
 
     with FlopCounterMode(display=False) as counter:
         run_ours(weights, frames, first_mask, amp=False, record=False)
-    parts = {name.split(".")[-1]: sum(ops.values()) / len(frames) / 1e9
-             for name, ops in counter.get_flop_counts().items() if name.count(".") == 1}
+    parts = {name: sum(ops.values()) / len(frames) / 1e9  # top-level modules: KeyEncoder, Decoder, ...
+             for name, ops in counter.get_flop_counts().items() if "." not in name and name != "Global"}
     return counter.get_total_flops() / len(frames) / 1e9, parts
 
 
