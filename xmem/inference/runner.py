@@ -176,7 +176,7 @@ def run_video(
                                  last=index == len(video.frames) - 1)
             prob = resize_probabilities(prob.float(), loaded.output_shape)
             if config.flip:
-                prob = torch.flip(prob, dims=[-1])
+                prob = prob.flip(-1)  # back to the frame's orientation
             if cuda:
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - start

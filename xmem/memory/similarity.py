@@ -84,9 +84,8 @@ def softmax_affinity(similarity: Tensor, top_k: int | None = None) -> Tensor:
     """
     if top_k is None or top_k >= similarity.shape[1]:
         return torch.softmax(similarity, dim=1)
-    values, indices = torch.topk(similarity, k=top_k, dim=1)
-    weights = torch.softmax(values, dim=1)
-    return torch.zeros_like(similarity).scatter_(1, indices, weights)
+    kept, rows = similarity.topk(top_k, dim=1)
+    return torch.zeros_like(similarity).scatter_(1, rows, kept.softmax(dim=1))
 
 
 def usage_from_affinity(affinity: Tensor) -> Tensor:

@@ -75,11 +75,11 @@ class FeatureFusionBlock(nn.Module):
     cat(x, g) -> res block -> + CBAM(.) -> res block.
     """
 
-    def __init__(self, x_in_dim: int, g_in_dim: int, g_mid_dim: int, g_out_dim: int):
+    def __init__(self, image_channels: int, group_channels: int, mid_channels: int, out_channels: int):
         super().__init__()
-        self.block1 = GroupResBlock(x_in_dim + g_in_dim, g_mid_dim)
-        self.attention = CBAM(g_mid_dim)
-        self.block2 = GroupResBlock(g_mid_dim, g_out_dim)
+        self.block1 = GroupResBlock(image_channels + group_channels, mid_channels)
+        self.attention = CBAM(mid_channels)
+        self.block2 = GroupResBlock(mid_channels, out_channels)
 
     def forward(self, x: Tensor, g: Tensor) -> Tensor:
         b, n = g.shape[:2]

@@ -19,10 +19,10 @@ class UpsampleBlock(nn.Module):
     group features, then a residual block maps G -> out.
     """
 
-    def __init__(self, skip_dim: int, g_up_dim: int, g_out_dim: int):
+    def __init__(self, skip_channels: int, channels: int, out_channels: int):
         super().__init__()
-        self.skip_conv = nn.Conv2d(skip_dim, g_up_dim, kernel_size=3, padding=1)
-        self.out_conv = GroupResBlock(g_up_dim, g_out_dim)
+        self.skip_conv = nn.Conv2d(skip_channels, channels, kernel_size=3, padding=1)
+        self.out_conv = GroupResBlock(channels, out_channels)
 
     def forward(self, skip: Tensor, g: Tensor) -> Tensor:
         skip = self.skip_conv(skip)

@@ -64,9 +64,10 @@ class KeyProjection(nn.Module):
     def forward(
         self, x: Tensor, need_shrinkage: bool = True, need_selection: bool = True
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        key = self.key_proj(x)
         shrinkage = self.d_proj(x) ** 2 + 1 if need_shrinkage and self.d_proj is not None else None
         selection = torch.sigmoid(self.e_proj(x)) if need_selection and self.e_proj is not None else None
-        return self.key_proj(x), shrinkage, selection
+        return key, shrinkage, selection
 
 
 class ValueEncoder(nn.Module):

@@ -32,13 +32,19 @@ def gru_step(gates: Tensor, hidden: Tensor) -> Tensor:
     return forget * hidden * (1 - update) + update * torch.tanh(candidate)
 
 
+def _gate_conv(in_channels: int, hidden_dim: int) -> GroupConv2d:
+    """3x3 conv to the GRU's forget/update/candidate maps (3 * hidden_dim), Xavier-normal weights."""
+    conv = GroupConv2d(in_channels, 3 * hidden_dim, kernel_size=3, padding=1)
+    nn.init.xavier_normal_(conv.weight)
+    return conv
+
+
 class HiddenReinforcer(nn.Module):
     """Deep update (value encoder): GRU on the value features, [B,N,CV,h,w] + [B,N,CH,h,w] -> [B,N,CH,h,w]."""
 
     def __init__(self, value_dim: int, hidden_dim: int):
         super().__init__()
-        self.transform = GroupConv2d(value_dim + hidden_dim, 3 * hidden_dim, kernel_size=3, padding=1)
-        nn.init.xavier_normal_(self.transform.weight)
+        self.transform = _gate_conv(value_dim + hidden_dim, hidden_dim)
 
     def forward(self, value: Tensor, hidden: Tensor) -> Tensor:
         return gru_step(self.transform(torch.cat([value, hidden], dim=2)), hidden)
@@ -57,8 +63,7 @@ class HiddenUpdater(nn.Module):
         self.g16_conv = GroupConv2d(g_dims[0], mid_dim, kernel_size=1)
         self.g8_conv = GroupConv2d(g_dims[1], mid_dim, kernel_size=1)
         self.g4_conv = GroupConv2d(g_dims[2], mid_dim, kernel_size=1)
-        self.transform = GroupConv2d(mid_dim + hidden_dim, 3 * hidden_dim, kernel_size=3, padding=1)
-        nn.init.xavier_normal_(self.transform.weight)
+        self.transform = _gate_conv(mid_dim + hidden_dim, hidden_dim)
 
     def forward(self, g16: Tensor, g8: Tensor, g4: Tensor, hidden: Tensor) -> Tensor:
         size = tuple(g16.shape[-2:])
