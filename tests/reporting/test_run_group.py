@@ -300,18 +300,22 @@ def sparse_options(run: P.Run, config: dict) -> list[str]:
     return opts[:opts.index("--max-memory-frames") + 1] + ["4"] + opts[opts.index("--max-memory-frames") + 2:]
 
 
+def derived_and_direct(lv: dict, name: str, setting: str, options) -> tuple[Path, Path]:
+    """LV1 derived from LV3 in one group with ``options``, and LV1 run directly: their run folders."""
+    results = lv["tmp"] / f"results_{name}"
+    runs = [P.Run("xmem", "LV3", setting), P.Run("xmem", "LV1", setting)]
+    run_group(make_job(lv["config"], results, runs, "xmem", lv["weights"], options=options))
+    direct = direct_run(lv, runs[1], lv["tmp"] / f"direct_{name}", options(runs[1], lv["config"]))
+    return results / runs[1].path, direct
+
+
 def test_sparse_insertion_runs_are_not_derived_because_lvk_is_no_prefix(lv) -> None:
     """Sparse insertion stretches r to the video length: a derived LV1 would differ from running LV1,
     so the plan keeps every sparse-insertion LV run in its own job."""
     assert P.group_key(P.Run("xmem", "LV3", "sparse_insertion")) == ("xmem", "LV3", "sparse_insertion")
     assert P.group_key(P.Run("xmem", "LV3", "local_window")) == ("xmem", "LV", "local_window")
-    results = lv["tmp"] / "results_sparse"
     # force a derivation (a setting name the plan does not know), to show why the plan avoids it
-    runs = [P.Run("xmem", "LV3", "forced"), P.Run("xmem", "LV1", "forced")]
-    job = make_job(lv["config"], results, runs, "xmem", lv["weights"], options=sparse_options)
-    run_group(job)
-    direct = direct_run(lv, runs[1], lv["tmp"] / "direct_sparse", sparse_options(runs[1], lv["config"]))
-    derived = results / runs[1].path
+    derived, direct = derived_and_direct(lv, "sparse", "forced", sparse_options)
     assert (derived / "masks").is_symlink()
     derived_jf = pd.read_csv(derived / "scores" / "global_results.csv")["J&F-Mean"].iloc[0]
     direct_jf = pd.read_csv(direct / "scores" / "global_results.csv")["J&F-Mean"].iloc[0]
@@ -330,12 +334,7 @@ def counting_options(run: P.Run, config: dict) -> list[str]:
     "the video length) and LVk does not: the derived memory_bytes include 8 bytes of usage counters "
     "per long-term element that running LVk never holds (masks and scores are still equal)"))
 def test_derived_memory_bytes_match_when_only_the_longer_variant_counts_usage(lv) -> None:
-    results = lv["tmp"] / "results_usage"
-    runs = [P.Run("xmem", "LV3", "default"), P.Run("xmem", "LV1", "default")]
-    job = make_job(lv["config"], results, runs, "xmem", lv["weights"], options=counting_options)
-    run_group(job)
-    direct = direct_run(lv, runs[1], lv["tmp"] / "direct_usage", counting_options(runs[1], lv["config"]))
-    derived = results / runs[1].path
+    derived, direct = derived_and_direct(lv, "usage", "default", counting_options)
     pd.testing.assert_frame_equal(pd.read_csv(derived / "scores" / "per-frame_results.csv"),
                                   pd.read_csv(direct / "scores" / "per-frame_results.csv"), check_exact=True)
     ours, theirs = stats_of(derived, "alpha"), stats_of(direct, "alpha")
