@@ -10,7 +10,10 @@ from xmem.memory.similarity import (
     naive_anisotropic_l2_similarity,
     readout,
     softmax_affinity,
+    sparse_readout,
+    topk_softmax,
     usage_from_affinity,
+    usage_from_topk,
 )
 
 
@@ -228,3 +231,32 @@ def test_readout_by_hand():
     torch.testing.assert_close(readout(aff, value), expected)
     # a [B, CV, T, H, W] value is flattened over T*H*W
     torch.testing.assert_close(readout(aff, value.view(1, 2, 1, 1, 2)), expected)
+
+
+# ---------------------------------------------------------------- sparse top-k read
+def test_topk_softmax_by_hand():
+    col = torch.tensor([0.0, math.log(2), math.log(3), -5.0], dtype=torch.float64)
+    sim = torch.stack([col, col.flip(0)], dim=1).unsqueeze(0)  # [1, 4, 2]
+    weights, rows = topk_softmax(sim, 2)
+    assert rows.tolist() == [[[2, 1], [1, 2]]]
+    torch.testing.assert_close(weights, torch.tensor([[[0.6, 0.6], [0.4, 0.4]]], dtype=torch.float64))
+
+
+def test_sparse_readout_by_hand():
+    weights = torch.tensor([[[0.75], [0.25]]])  # one query reading rows 2 and 0
+    rows = torch.tensor([[[2], [0]]])
+    value = torch.tensor([[[1.0, 10.0, 100.0], [2.0, 20.0, 200.0]]])  # [1, CV=2, N=3]
+    torch.testing.assert_close(sparse_readout(weights, rows, value), torch.tensor([[[75.25], [150.5]]]))
+    usage = usage_from_topk(weights, rows, 3)
+    torch.testing.assert_close(usage, torch.tensor([[0.25, 0.0, 0.75]]))
+
+
+@pytest.mark.parametrize("objects,batch", [(1, 1), (3, 1), (1, 2)])
+def test_sparse_read_equals_dense_read(objects, batch):
+    g = torch.Generator().manual_seed(objects * 10 + batch)
+    sim = torch.randn(batch, 40, 12, generator=g)
+    value = torch.randn(max(objects, batch) if batch == 1 else 1, 5, 40, generator=g)
+    dense = softmax_affinity(sim, top_k=7)
+    weights, rows = topk_softmax(sim, 7)
+    torch.testing.assert_close(sparse_readout(weights, rows, value), readout(dense, value), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(usage_from_topk(weights, rows, 40), usage_from_affinity(dense), rtol=1e-5, atol=1e-6)

