@@ -310,3 +310,15 @@ def test_length_scaling_reports_the_least_squares_slopes(tree: dict, tmp_path: P
     notes = draw_length_scaling(tree, tmp_path / "fig7.png")
     # fake scores: XMem 80 on every LVn, STCN 70 - 2n
     assert "fitted slopes (J&F points per n): XMem +0.00, STCN -2.00" in notes
+
+
+def test_fig7_stcn_points_follow_stcn_long_times() -> None:
+    config = yaml.safe_load(Path("config/config.yaml").read_text())
+    config["inference"]["long_times"] = [1, 2, 3, 4]
+    config["inference"]["stcn_long_times"] = [1, 4]
+    needs = [need.run for need in build_figures(config)["fig7_length_scaling"]]
+    assert sorted(r.dataset for r in needs if r.model == "stcn") == ["LV1", "LV4"]
+    assert sorted(r.dataset for r in needs if r.model == "xmem") == ["LV1", "LV2", "LV3", "LV4"]
+    del config["inference"]["stcn_long_times"]
+    needs = [need.run for need in build_figures(config)["fig7_length_scaling"]]
+    assert sorted(r.dataset for r in needs if r.model == "stcn") == ["LV1", "LV2", "LV3", "LV4"]

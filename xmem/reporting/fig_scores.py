@@ -28,7 +28,7 @@ from xmem.reporting.fig_common import (
     save_figure,
 )
 from xmem.reporting.paper import load_paper_results
-from xmem.reporting.plan import COPY_MODEL, Run, long_dataset, mem_every, offsets
+from xmem.reporting.plan import COPY_MODEL, Run, long_dataset, mem_every, offsets, stcn_long_times
 
 STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
 
@@ -158,7 +158,7 @@ def draw_length_scaling(config: dict, out_png: Path) -> list[str]:
     slopes = []
     for model, setting in (("xmem", "default"), ("stcn", STCN_LONG)):
         xs, ys = [], []
-        for n in times:
+        for n in times if model == "xmem" else stcn_long_times(config):
             jf = read_score(config, Run(model, long_dataset(n), setting), notes)
             if jf is not None:
                 xs.append(float(n))
