@@ -112,7 +112,7 @@ def _youtube2019() -> YouTubeConfig:
 
 @dataclass(frozen=True)
 class LongVideoConfig:
-    lengths: tuple[int, ...] = (80, 120)  # one video per entry
+    lengths: tuple[int, ...] = (60, 100)  # one video per entry
     gt_every: int = 10  # ground truth on frame 0 and every gt_every-th frame
     scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(
         objects=(2, 3), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8, twin_prob=0.34,
