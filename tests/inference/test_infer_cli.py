@@ -137,3 +137,16 @@ def test_bad_option_values(weights, data, tmp_path, capsys):
     assert "--mem-offset" in error_of(capsys)
     assert infer(weights, data, tmp_path / "out", "--max-mid-term-frames", "3", "--min-mid-term-frames", "5") == 2
     assert "T_max" in error_of(capsys)
+
+
+def test_amp_runs_the_top_k_read_and_agrees_with_fp32(weights, data, tmp_path):
+    """bf16 autocast through the sparse top-k read (top-k 5 < memory size from the 2nd memory frame)."""
+    assert infer(weights, data, tmp_path / "fp32", "--videos", "alpha", "--mem-every", "2", "--top-k", "5") == 0
+    assert infer(weights, data, tmp_path / "amp", "--videos", "alpha", "--mem-every", "2", "--top-k", "5",
+                 "--amp") == 0
+    pngs = sorted((tmp_path / "fp32" / "alpha").glob("*.png"))
+    assert len(pngs) == NUM_FRAMES
+    agree = np.mean([np.mean(read_index_mask(p) == read_index_mask(tmp_path / "amp" / "alpha" / p.name))
+                     for p in pngs])
+    assert agree > 0.75  # random tiny weights: many near-ties between objects
+    assert np.array_equal(read_index_mask(pngs[0]), read_index_mask(tmp_path / "amp" / "alpha" / pngs[0].name))

@@ -260,3 +260,13 @@ def test_sparse_read_equals_dense_read(objects, batch):
     weights, rows = topk_softmax(sim, 7)
     torch.testing.assert_close(sparse_readout(weights, rows, value), readout(dense, value), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(usage_from_topk(weights, rows, 40), usage_from_affinity(dense), rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_readout_accepts_lower_precision_weights_under_autocast():
+    g = torch.Generator().manual_seed(5)
+    sim, value = torch.randn(1, 30, 8, generator=g), torch.randn(2, 4, 30, generator=g)
+    weights, rows = topk_softmax(sim.bfloat16(), 5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = sparse_readout(weights, rows, value)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, readout(softmax_affinity(sim, 5), value), rtol=2e-2, atol=2e-2)

@@ -134,8 +134,10 @@ def sparse_readout(weights: Tensor, rows: Tensor, memory_value: Tensor) -> Tenso
             -> [O, CV, M])
 
     Returns:
-        [max(B, B_value), CV, M]
+        [max(B, B_value), CV, M] in memory_value's dtype (under autocast the weights may be
+        lower precision than the stored values; they are cast to the values' dtype)
     """
+    weights = weights.to(memory_value.dtype)
     if weights.shape[0] == 1 and memory_value.shape[0] > 1:  # one affinity, several value sets
         o, cv, n = memory_value.shape
         table = memory_value.reshape(o * cv, n).t().contiguous()  # [N, O*CV]
