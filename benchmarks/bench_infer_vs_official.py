@@ -39,6 +39,7 @@ from xmem.model.network import XMemNetwork
 from xmem.inference.runner import prepare_network
 
 H, W = 480, 854  # overridable with --height / --width
+STEADY_FROM = 5 * 10  # r * T_max: from this frame on the working memory has filled once (paper defaults)
 
 
 PROBS: dict[str, list[np.ndarray]] = {"ours": [], "ours_amp": [], "official": []}
@@ -80,10 +81,13 @@ def measure_peak_gflops(threads: int) -> float:
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     for _ in range(3):
         a @ b
-    start, reps = time.perf_counter(), 20
-    for _ in range(reps):
-        a @ b
-    return 2 * 2048**3 * reps / (time.perf_counter() - start) / 1e9
+    best = 0.0  # best of several short trials: the probe is noisy on a shared machine
+    for _ in range(5):
+        start, reps = time.perf_counter(), 5
+        for _ in range(reps):
+            a @ b
+        best = max(best, 2 * 2048**3 * reps / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 def run_ours(weights: Path, frames, first_mask, amp: bool, record: bool = True) -> tuple[list[np.ndarray], list[float]]:
@@ -156,6 +160,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--amp", action="store_true", help="also time this project with bf16 autocast")
+    parser.add_argument("--skip-flops", action="store_true", help="do not count FLOPs (a third pass over the clip)")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--width", type=int, default=854)
@@ -175,12 +180,13 @@ def main() -> int:
 
     ours, t_ours = run_ours(weights, frames, first, amp=False)
     result["ours_fps"] = len(t_ours) / sum(t_ours)
-    gflop_per_frame, parts = count_flops(weights, frames, first)
-    result["gflop_per_frame"] = gflop_per_frame
-    for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
-        result[f"gflop_per_frame_{part}"] = value
-    result["achieved_gflops_fp32"] = gflop_per_frame * result["ours_fps"]
-    result["achieved_share_of_peak_fp32"] = result["achieved_gflops_fp32"] / result["peak_matmul_gflops"]
+    if not args.skip_flops:
+        gflop_per_frame, parts = count_flops(weights, frames, first)
+        result["gflop_per_frame"] = gflop_per_frame
+        for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
+            result[f"gflop_per_frame_{part}"] = value
+        result["achieved_gflops_fp32"] = gflop_per_frame * result["ours_fps"]
+        result["achieved_share_of_peak_fp32"] = result["achieved_gflops_fp32"] / result["peak_matmul_gflops"]
     if args.amp:
         amp_masks, t_amp = run_ours(weights, frames, first, amp=True)
         result["ours_amp_fps"] = len(t_amp) / sum(t_amp)
@@ -191,6 +197,9 @@ def main() -> int:
         official, t_official = run_official(args.official_repo, weights, frames, first)
         result["official_fps"] = len(t_official) / sum(t_official)
         result["speedup_fp32"] = result["ours_fps"] / result["official_fps"]
+        if len(frames) > STEADY_FROM + 5:  # memory full (T_max memory frames): the cost of long videos
+            result["steady_from_frame"] = STEADY_FROM
+            result["speedup_fp32_steady"] = float(np.mean(t_official[STEADY_FROM:]) / np.mean(t_ours[STEADY_FROM:]))
         if args.amp:
             result["speedup_amp"] = result["ours_amp_fps"] / result["official_fps"]
         result["pixel_agreement_fp32"] = agreement(ours, official, PROBS["official"])
