@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk
+from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, run_stem
 from xmem.model.blocks import GroupResBlock
 from xmem.model.cbam import CBAM
 from xmem.model.decoder import UpsampleBlock
@@ -107,8 +107,6 @@ class STCNValueEncoder(nn.Module):
         trunk = build_biased_trunk(config)
         self.conv1 = trunk.conv1
         self.bn1 = trunk.bn1
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
@@ -128,7 +126,7 @@ class STCNValueEncoder(nn.Module):
         b, n = masks.shape[:2]
         per_object = masks.unsqueeze(2) if self.single_object else torch.stack([masks, others], dim=2)
         g = torch.cat([image.unsqueeze(1).expand(-1, n, -1, -1, -1), per_object], dim=2)
-        g = self.maxpool(self.relu(self.bn1(self.conv1(g.flatten(0, 1)))))
+        g = run_stem(self.conv1, self.bn1, g.flatten(0, 1))
         g = self.layer3(self.layer2(self.layer1(g)))
         return self.fuser(g.view(b, n, *g.shape[1:]), f16)
 
@@ -157,18 +155,18 @@ class STCNDecoder(nn.Module):
         self.up_8_4 = UpsampleBlock(f4_dim, d8, d4)
         self.pred = nn.Conv2d(d4, 1, kernel_size=3, padding=1)
 
-    def forward(self, readout: Tensor, f16_thin: Tensor, f8: Tensor, f4: Tensor) -> Tensor:
+    def forward(self, readout: Tensor, f16_compact: Tensor, f8: Tensor, f4: Tensor) -> Tensor:
         """
         Args:
             readout: memory readout [B, N, CV, h, w].
-            f16_thin: key_comp(f16) [B, CQ, h, w] (the query's own features, shared by objects).
+            f16_compact: key_comp(f16) [B, CQ, h, w] (the query's own features, shared by objects).
             f8, f4: key-encoder features [B, C8, 2h, 2w], [B, C4, 4h, 4w].
 
         Returns:
             logits [B, N, 16h, 16w] per object (before sigmoid / soft aggregation).
         """
         b, n = readout.shape[:2]
-        g = torch.cat([readout, f16_thin.unsqueeze(1).expand(-1, n, -1, -1, -1)], dim=2)
+        g = torch.cat([readout, f16_compact.unsqueeze(1).expand(-1, n, -1, -1, -1)], dim=2)
         g = self.up_8_4(f4, self.up_16_8(f8, self.compress(g)))
         logits = self.pred(F.relu(g.flatten(0, 1)))  # [B*N, 1, 4h, 4w]
         logits = F.interpolate(logits, scale_factor=4, mode="bilinear", align_corners=False)

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from xmem.errors import XMemError
 from xmem.memory.similarity import anisotropic_l2_similarity, softmax_affinity
 from xmem.memory.similarity import readout as memory_readout
-from xmem.model.aggregate import aggregate_probabilities
+from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
 from xmem.model.encoders import KeyEncoder, KeyProjection
 from xmem.model.network import KeyFeatures, SegmentOutput
@@ -42,14 +42,14 @@ __all__ = ["STCNConfig", "STCN_PROFILES", "STCNKeyFeatures", "STCNNetwork", "Seg
 @dataclass
 class STCNKeyFeatures(KeyFeatures):
     """XMem's :class:`KeyFeatures` (shrinkage and selection always None) plus
-    ``f16_thin = key_comp(f16)``: [B, CQ, h, w] per image, [B, T, CQ, h, w] per clip."""
+    ``f16_compact = key_comp(f16)``: [B, CQ, h, w] per image, [B, T, CQ, h, w] per clip."""
 
-    f16_thin: Tensor
+    f16_compact: Tensor
 
     @property
     def multi_scale(self) -> tuple[Tensor, Tensor, Tensor]:
-        """(f16_thin, f8, f4), the ``features`` argument of :meth:`STCNNetwork.segment`."""
-        return self.f16_thin, self.f8, self.f4
+        """(f16_compact, f8, f4), the ``features`` argument of :meth:`STCNNetwork.segment`."""
+        return self.f16_compact, self.f8, self.f4
 
 
 class STCNNetwork(nn.Module):
@@ -100,8 +100,8 @@ class STCNNetwork(nn.Module):
         """Query encoder, key projection and key compression for images [B, 3, H, W] or clips
         [B, T, 3, H, W]. ``need_*`` are accepted for the engine; STCN has neither term (None).
 
-        Per image: key [B, CK, h, w]; f16 [B, C16, h, w]; f8; f4; f16_thin [B, CQ, h, w].
-        Per clip (training; official layout): key [B, CK, T, h, w]; f16/f8/f4/f16_thin [B, T, C, ., .].
+        Per image: key [B, CK, h, w]; f16 [B, C16, h, w]; f8; f4; f16_compact [B, CQ, h, w].
+        Per clip (training; official layout): key [B, CK, T, h, w]; f16/f8/f4/f16_compact [B, T, C, ., .].
         """
         if image.ndim not in (4, 5) or image.shape[-3] != 3:
             raise XMemError(f"encode_key: image must be [B, 3, H, W] or [B, T, 3, H, W], got {list(image.shape)}")
@@ -109,16 +109,16 @@ class STCNNetwork(nn.Module):
         frames = image.flatten(0, 1) if clip_shape is not None else image
         f16, f8, f4 = self.key_encoder(frames)
         key, _, _ = self.key_proj(f16, False, False)
-        f16_thin = self.key_comp(f16)
+        f16_compact = self.key_comp(f16)
         if clip_shape is None:
-            return STCNKeyFeatures(key, None, None, f16, f8, f4, f16_thin)
+            return STCNKeyFeatures(key, None, None, f16, f8, f4, f16_compact)
         b, t = clip_shape
 
         def to_btcxy(x: Tensor) -> Tensor:
             return x.view(b, t, *x.shape[1:])
 
         key = to_btcxy(key).transpose(1, 2).contiguous()
-        return STCNKeyFeatures(key, None, None, to_btcxy(f16), to_btcxy(f8), to_btcxy(f4), to_btcxy(f16_thin))
+        return STCNKeyFeatures(key, None, None, to_btcxy(f16), to_btcxy(f8), to_btcxy(f4), to_btcxy(f16_compact))
 
     def encode_value(
         self,
@@ -172,10 +172,10 @@ class STCNNetwork(nn.Module):
         update_hidden: bool = True,
         selector: Tensor | None = None,
     ) -> SegmentOutput:
-        """Decode each object from (readout, f16_thin), then soft-aggregate.
+        """Decode each object from (readout, f16_compact), then soft-aggregate.
 
         Args:
-            features: (f16_thin, f8, f4) of one frame (4-D tensors), or its STCNKeyFeatures.
+            features: (f16_compact, f8, f4) of one frame (4-D tensors), or its STCNKeyFeatures.
             readout: [B, N, CV, h, w].
             hidden, update_hidden: ignored (engine protocol); the output's hidden is None.
             selector: [B, N, 1, 1] 0/1 weights multiplied into the object probabilities before
@@ -185,9 +185,6 @@ class STCNNetwork(nn.Module):
             SegmentOutput(hidden=None, logits, prob) with logits / prob [B, N+1, H, W]
             (background first), H = 4 * f4 height.
         """
-        f16_thin, f8, f4 = features.multi_scale if isinstance(features, KeyFeatures) else features
-        prob = torch.sigmoid(self.decoder(readout, f16_thin, f8, f4))
-        if selector is not None:
-            prob = prob * selector
-        logits, prob = aggregate_probabilities(prob, dim=1)
+        f16_compact, f8, f4 = features.multi_scale if isinstance(features, KeyFeatures) else features
+        logits, prob = aggregate_objects(torch.sigmoid(self.decoder(readout, f16_compact, f8, f4)), selector)
         return SegmentOutput(hidden=None, logits=logits, prob=prob)

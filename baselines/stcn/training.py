@@ -47,7 +47,7 @@ def stcn_clip_forward(
     b, t_total = images.shape[:2]
     selector = batch.selector.to(images.dtype).view(b, -1, 1, 1)
 
-    feats = network.encode_key(images)  # key [B, CK, T, h, w]; f16/f8/f4/f16_thin [B, T, C, ., .]
+    feats = network.encode_key(images)  # key [B, CK, T, h, w]; f16/f8/f4/f16_compact [B, T, C, ., .]
     value, _ = network.encode_value(images[:, 0], feats.f16[:, 0], None, batch.masks[:, 0].to(images.dtype))
     values = value.unsqueeze(3)  # [B, N, CV, 1, h, w]
 
@@ -57,7 +57,7 @@ def stcn_clip_forward(
         readout = network.read_memory(
             feats.key[:, :, t], _take_frames(feats.key, indices, 2, t), _take_frames(values, indices, 3, t)
         )
-        out = network.segment((feats.f16_thin[:, t], feats.f8[:, t], feats.f4[:, t]), readout, None, selector=selector)
+        out = network.segment((feats.f16_compact[:, t], feats.f8[:, t], feats.f4[:, t]), readout, None, selector=selector)
         object_prob = out.prob[:, 1:]
         if t < t_total - 1:  # the last frame is never memorised
             value, _ = network.encode_value(images[:, t], feats.f16[:, t], None, object_prob)

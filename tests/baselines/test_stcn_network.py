@@ -82,8 +82,8 @@ def test_shapes_and_engine_protocol(tiny):
     with torch.no_grad():
         feats = tiny.encode_key(image, need_shrinkage=True, need_selection=True)
         assert tiny.hidden_dim == 0 and feats.shrinkage is None and feats.selection is None
-        assert feats.key.shape == (b, 16, 4, 4) and feats.f16_thin.shape == (b, 32, 4, 4)
-        assert feats.multi_scale[0] is feats.f16_thin and feats.multi_scale[1:] == (feats.f8, feats.f4)
+        assert feats.key.shape == (b, 16, 4, 4) and feats.f16_compact.shape == (b, 32, 4, 4)
+        assert feats.multi_scale[0] is feats.f16_compact and feats.multi_scale[1:] == (feats.f8, feats.f4)
         masks = torch.rand(b, n, size, size)
         value, hidden = tiny.encode_value(image, feats.f16, None, masks, deep_update=True)
         assert value.shape == (b, n, 32, 4, 4) and hidden is None
@@ -98,9 +98,9 @@ def test_clip_layout_matches_per_frame(tiny):
     with torch.no_grad():
         feats = tiny.encode_key(clip)
         single = tiny.encode_key(clip[1, 2:3])
-    assert feats.key.shape == (2, 16, 3, 2, 3) and feats.f16_thin.shape == (2, 3, 32, 2, 3)
+    assert feats.key.shape == (2, 16, 3, 2, 3) and feats.f16_compact.shape == (2, 3, 32, 2, 3)
     torch.testing.assert_close(feats.key[1, :, 2], single.key[0])
-    torch.testing.assert_close(feats.f16_thin[1, 2], single.f16_thin[0])
+    torch.testing.assert_close(feats.f16_compact[1, 2], single.f16_compact[0])
     with pytest.raises(XMemError, match="encode_key"):
         tiny.encode_key(torch.randn(1, 4, 32, 32))
 

@@ -58,7 +58,7 @@ def test_first_frame_and_single_reference_frame(tiny):
         selector = batch.selector.view(B, N, 1, 1)
         for t in (1, T - 1):
             readout = net.read_memory(feats.key[:, :, t], feats.key[:, :, :1], value0.unsqueeze(3))
-            expected = net.segment((feats.f16_thin[:, t], feats.f8[:, t], feats.f4[:, t]), readout, None,
+            expected = net.segment((feats.f16_compact[:, t], feats.f8[:, t], feats.f4[:, t]), readout, None,
                                    selector=selector)
             torch.testing.assert_close(out.logits[t - 1], expected.logits)
 

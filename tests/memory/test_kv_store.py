@@ -49,9 +49,9 @@ def assert_aligned(store):
             assert row == expected
 
 
-def build(frames, count_usage=True):
+def build(frames, track_usage=True):
     """frames: list of (tags, object_indices)."""
-    store = KeyValueStore(count_usage=count_usage)
+    store = KeyValueStore(track_usage=track_usage)
     for tags, objects in frames:
         key, s, e, v = frame(tags, max(objects) + 1)
         store.add_frame(key, s, e, v, objects)
@@ -60,7 +60,7 @@ def build(frames, count_usage=True):
 
 # ---------------------------------------------------------------- adding
 def test_empty_store():
-    store = KeyValueStore(count_usage=True)
+    store = KeyValueStore(track_usage=True)
     assert store.size == 0 and store.num_groups == 0 and not store.engaged and store.nbytes() == 0
 
 
@@ -104,7 +104,7 @@ def test_objects_must_enter_in_increasing_order():
 
 
 def test_store_without_shrinkage_and_selection():
-    store = KeyValueStore(count_usage=False)
+    store = KeyValueStore(track_usage=False)
     key, _, _, v = frame([0, 1], 1)
     store.add_frame(key, None, None, v, [0])
     store.add_frame(key, None, None, v, [0])
@@ -124,7 +124,7 @@ def test_add_prototypes_matches_groups_by_position():
 
 
 def test_add_prototypes_creates_groups_and_skips_none():
-    store = KeyValueStore(count_usage=False)
+    store = KeyValueStore(track_usage=False)
     key, s, _, v = frame([0, 1], 2)
     store.add_prototypes(key, s, [v[[0]], None], [[0], [1]])
     assert store.num_groups == 1 and store.groups[0].indices == [0]
@@ -150,7 +150,7 @@ def test_usage_is_normalised_by_life():
 
 
 def test_usage_not_counted():
-    store = build([([0, 1], [0])], count_usage=False)
+    store = build([([0, 1], [0])], track_usage=False)
     store.record_usage(torch.tensor([1.0, 1.0]))  # ignored
     assert store.use_count is None
     with pytest.raises(RuntimeError):
@@ -260,7 +260,7 @@ def test_nbytes_counts_every_tensor():
     store = build([([0, 1, 2], [0, 1]), ([3, 4, 5], [0, 1])])  # N = 6, 2 objects
     # float32: key 4*6, shrinkage 6, selection 4*6, use 6, life 6, values 2*3*6 -> 102 numbers
     assert store.nbytes() == 4 * (24 + 6 + 24 + 6 + 6 + 36)
-    bare = KeyValueStore(count_usage=False)
+    bare = KeyValueStore(track_usage=False)
     key, _, _, v = frame([0, 1, 2], 1)
     bare.add_frame(key, None, None, v, [0])
     assert bare.nbytes() == 4 * (12 + 9)

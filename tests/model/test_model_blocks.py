@@ -29,7 +29,7 @@ def test_conv_over_concat_keeps_objects_apart():
     assert not torch.allclose(out[:, 0], out[:, 1])
 
 
-@pytest.mark.parametrize("widths", [(16, 24, 32, 32), (16, 16, 16, 16)])
+@pytest.mark.parametrize("widths", [(16, 24, 32, 32), (16, 16, 16, 16), (8, 8, 16, 16)])  # last: identity shortcut
 def test_fusion_block_matches_block1_on_concatenation(widths):
     """Reference: the residual block applied to cat(x, g), as the official decoder computes it."""
     torch.manual_seed(2)

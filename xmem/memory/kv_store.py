@@ -40,8 +40,8 @@ def _cat(a: Tensor | None, b: Tensor | None) -> Tensor | None:
 class KeyValueStore:
     """Keys, scaling terms, per-group values and usage statistics of one memory store."""
 
-    def __init__(self, count_usage: bool):
-        self.count_usage = count_usage
+    def __init__(self, track_usage: bool):
+        self.track_usage = track_usage
         self.key: Tensor | None = None
         self.shrinkage: Tensor | None = None
         self.selection: Tensor | None = None
@@ -75,7 +75,7 @@ class KeyValueStore:
         self.key = _cat(self.key, key)
         self.shrinkage = _cat(self.shrinkage, shrinkage)
         self.selection = _cat(self.selection, selection)
-        if self.count_usage:
+        if self.track_usage:
             zeros = torch.zeros(n, device=key.device, dtype=torch.float32)
             self.use_count = _cat(self.use_count, zeros)
             self.life_count = _cat(self.life_count, zeros + 1e-7)
@@ -116,24 +116,22 @@ class KeyValueStore:
         """
         self._append_keys(key, shrinkage, None)
         for gi, values in enumerate(group_values):
-            if values is None:
-                continue
-            if gi < self.num_groups:
-                self.groups[gi].values = torch.cat([self.groups[gi].values, values], -1)
-            else:
+            if values is not None and gi >= self.num_groups:
                 self.groups.append(ObjectGroup(indices=list(group_indices[gi]), values=values))
+            elif values is not None:
+                self.groups[gi].values = torch.cat([self.groups[gi].values, values], -1)
 
     # ----------------------------------------------------------------- usage
     def record_usage(self, usage: Tensor) -> None:
         """Add one read's usage ([N]) and age every element by one read."""
-        if not self.count_usage:
+        if not self.track_usage:
             return
         self.use_count = self.use_count + usage.reshape(-1).float()
         self.life_count = self.life_count + 1
 
     def normalized_usage(self) -> Tensor:
         """Usage per element normalised by the time it spent in this store, [N]."""
-        if not self.count_usage:
+        if not self.track_usage:
             raise RuntimeError("this store does not count usage")
         return self.use_count / self.life_count
 
@@ -142,7 +140,7 @@ class KeyValueStore:
         self.key = self.key[:, :, index]
         self.shrinkage = None if self.shrinkage is None else self.shrinkage[:, :, index]
         self.selection = None if self.selection is None else self.selection[:, :, index]
-        if self.count_usage:
+        if self.track_usage:
             self.use_count = self.use_count[index]
             self.life_count = self.life_count[index]
 

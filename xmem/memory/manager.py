@@ -50,8 +50,8 @@ class MemoryManager:
     def __init__(self, config: MemoryConfig, consolidation_observer: ConsolidationObserver | None = None):
         self.config = config.resolved()
         c = self.config
-        self.work = KeyValueStore(count_usage=c.uses_long_term)
-        self.long = KeyValueStore(count_usage=c.count_long_term_usage) if c.uses_long_term else None
+        self.work = KeyValueStore(track_usage=c.uses_long_term)
+        self.long = KeyValueStore(track_usage=c.count_long_term_usage) if c.uses_long_term else None
         self.frame_hw: int | None = None
         self.value_dim: int | None = None
         self.num_objects = 0
@@ -175,7 +175,7 @@ class MemoryManager:
                 candidates.append(group.values[:, :, start : group.size + end])
             else:  # a late group that is too short to contribute yet
                 candidates.append(None)
-        usage = work.normalized_usage()[start:stop] if work.count_usage else None
+        usage = work.normalized_usage()[start:stop] if work.track_usage else None
         candidate_key = work.key[:, :, start:stop]
         prototypes = consolidate(
             candidate_key,
@@ -202,7 +202,7 @@ class MemoryManager:
         excess = self.long.size - target_size
         if excess <= 0:
             return
-        if self.long.count_usage:
+        if self.long.track_usage:
             usage = self.long.normalized_usage()
             lowest, _ = torch.topk(usage, k=excess, largest=False, sorted=True)
             keep = usage > lowest[-1]

@@ -25,3 +25,9 @@ def aggregate_probabilities(prob: Tensor, dim: int = 1) -> tuple[Tensor, Tensor]
     nobody = (1 - prob).prod(dim=dim, keepdim=True)  # probability that no object covers the pixel
     odds_logits = torch.logit(torch.cat([nobody, prob], dim=dim), eps=EPSILON)
     return odds_logits, odds_logits.softmax(dim=dim)
+
+
+def aggregate_objects(prob: Tensor, selector: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """``aggregate_probabilities`` over dim 1 of [B, N, H, W] after zeroing the objects a
+    selector [B, N, 1, 1] (1 = real object, 0 = padding slot) marks as absent."""
+    return aggregate_probabilities(prob if selector is None else prob * selector, dim=1)

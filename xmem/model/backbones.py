@@ -18,7 +18,8 @@ import os
 from dataclasses import dataclass
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
 from torchvision.models import resnet as tv_resnet
 
 from xmem.errors import XMemError
@@ -95,6 +96,12 @@ def build_trunk(spec: BackboneConfig, extra_in_channels: int = 0) -> ResNetTrunk
     if extra_in_channels:
         trunk.conv1 = widen_first_conv(trunk.conv1, extra_in_channels)
     return trunk
+
+
+def run_stem(conv1: nn.Conv2d, bn1: nn.Module, image: Tensor) -> Tensor:
+    """A ResNet stem, stride 4: 7x7/2 conv, BatchNorm, ReLU, 3x3/2 max-pool (ReLU and max-pool
+    commute, so the order of the two is immaterial)."""
+    return F.max_pool2d(F.relu(bn1(conv1(image))), kernel_size=3, stride=2, padding=1)
 
 
 def widen_first_conv(conv: nn.Conv2d, extra_in_channels: int) -> nn.Conv2d:

@@ -62,13 +62,13 @@ class Decoder(nn.Module):
         """
         b, n = readout.shape[:2]
         g = readout if self.hidden_update is None else torch.cat([readout, hidden], dim=2)
-        g16 = self.fuser(f16, g)
-        g8 = self.up_16_8(f8, g16)
-        g4 = self.up_8_4(f4, g8)
-        logits = self.pred(F.relu(g4.flatten(0, 1)))  # [B*N, 1, H/4, W/4]
+        at16 = self.fuser(f16, g)
+        at8 = self.up_16_8(f8, at16)
+        at4 = self.up_8_4(f4, at8)
+        logits = self.pred(F.relu(at4.flatten(0, 1)))  # [B*N, 1, H/4, W/4]
         if update_hidden and self.hidden_update is not None:
-            g4 = torch.cat([g4, logits.view(b, n, 1, *logits.shape[-2:])], dim=2)
-            hidden = self.hidden_update(g16, g8, g4, hidden)
+            with_logits = torch.cat([at4, logits.view(b, n, 1, *logits.shape[-2:])], dim=2)
+            hidden = self.hidden_update(at16, at8, with_logits, hidden)
         else:
             hidden = None
         logits = F.interpolate(logits, scale_factor=4, mode="bilinear", align_corners=False)

@@ -11,7 +11,7 @@ import os
 import torch
 from torch import Tensor, nn
 
-from xmem.model.backbones import build_trunk, load_pretrained_trunk
+from xmem.model.backbones import build_trunk, load_pretrained_trunk, run_stem
 from xmem.model.blocks import FeatureFusionBlock, distribute_to_groups
 from xmem.model.config import NetworkConfig
 from xmem.model.gru import HiddenReinforcer
@@ -26,15 +26,12 @@ class KeyEncoder(nn.Module):
         trunk = build_trunk(config.key_backbone)
         self.conv1 = trunk.conv1
         self.bn1 = trunk.bn1
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.res2 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
 
     def forward(self, image: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(image))))
-        f4 = self.res2(x)
+        f4 = self.res2(run_stem(self.conv1, self.bn1, image))
         f8 = self.layer2(f4)
         f16 = self.layer3(f8)
         return f16, f8, f4
@@ -84,8 +81,6 @@ class ValueEncoder(nn.Module):
         trunk = build_trunk(config.value_backbone, extra_in_channels=config.value_extra_channels)
         self.conv1 = trunk.conv1
         self.bn1 = trunk.bn1
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
@@ -108,8 +103,7 @@ class ValueEncoder(nn.Module):
         per_object = masks.unsqueeze(2) if self.single_object else torch.stack([masks, others], dim=2)
         g = distribute_to_groups(image, per_object, "cat")  # [B, N, 3 + extra, H, W]
         b, n = g.shape[:2]
-        g = self.bn1(self.conv1(g.flatten(0, 1)))
-        g = self.relu(self.maxpool(g))  # official order; max-pool and ReLU commute
+        g = run_stem(self.conv1, self.bn1, g.flatten(0, 1))
         g = self.layer3(self.layer2(self.layer1(g)))
         g = self.fuser(f16, g.view(b, n, *g.shape[1:]))
         if deep_update and self.hidden_reinforce is not None and hidden is not None:

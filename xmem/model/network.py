@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from xmem.errors import XMemError
 from xmem.memory.similarity import anisotropic_l2_similarity, softmax_affinity
 from xmem.memory.similarity import readout as memory_readout
-from xmem.model.aggregate import aggregate_probabilities
+from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
 from xmem.model.decoder import Decoder
 from xmem.model.encoders import KeyEncoder, KeyProjection, ValueEncoder
@@ -235,8 +235,5 @@ class XMemNetwork(nn.Module):
             raise XMemError("segment: hidden state is None but the network has sensory memory (use zero_hidden)")
         hidden, object_logits = self.decoder(f16, f8, f4, hidden, readout, update_hidden)
         # aggregation in fp32 even under autocast: bf16 probabilities tie far too often
-        prob = torch.sigmoid(object_logits.float())
-        if selector is not None:
-            prob = prob * selector
-        logits, prob = aggregate_probabilities(prob, dim=1)
+        logits, prob = aggregate_objects(torch.sigmoid(object_logits.float()), selector)
         return SegmentOutput(hidden=hidden, logits=logits, prob=prob)
