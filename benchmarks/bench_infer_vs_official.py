@@ -10,7 +10,18 @@ official checkpoint format and loaded by the official code) with the paper's def
 settings on a generated 480x854 clip with three objects. Prints frames/s of each, the speed-up,
 the share of pixels whose masks agree, the GFLOPs per frame (torch's FlopCounterMode: convolutions
 and matmuls, per network part), the achieved GFLOP/s and the machine's measured fp32 matmul peak.
-Use --skip-official to time this project alone.
+Use --skip-official to time this project alone, --weights to run released weights (XMem.pth)
+instead of random ones.
+
+The implementations advance in lockstep, one frame each in turn, so that the machine's speed
+drifting during the run (other load, clock changes; this is a shared VM) affects both alike.
+
+Random weights give near-uniform probabilities: after a few frames most pixels are within 1e-3
+of a tie between two labels, so rounding differences alone flip labels there. The benchmark
+prints the official top-2 gap distribution, the agreement restricted to pixels beyond a 1e-3 gap,
+and with --rounding-reference the agreement of the official code with itself run in the NHWC
+memory layout this project uses (same math, other summation order): the floor that rounding
+alone sets for the agreement on these weights.
 
 The clip should be long enough for the memory to fill (working memory reaches T_max = 10 memory
 frames at frame 45 with r = 5), as on real videos: the memory read's cost grows with the memory.
@@ -24,7 +35,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +54,6 @@ from xmem.inference.runner import prepare_network
 
 H, W = 480, 854  # overridable with --height / --width
 STEADY_FROM = 5 * 10  # r * T_max: from this frame on the working memory has filled once (paper defaults)
-
-
-PROBS: dict[str, list[np.ndarray]] = {"ours": [], "ours_amp": [], "official": []}
 
 
 def agreement(a: list[np.ndarray], b: list[np.ndarray], probs_b: list[np.ndarray], margin: float = 0.0) -> float:
@@ -90,39 +101,42 @@ def measure_peak_gflops(threads: int) -> float:
     return best
 
 
-def run_ours(weights: Path, frames, first_mask, amp: bool, record: bool = True) -> tuple[list[np.ndarray], list[float]]:
+@dataclass
+class Track:
+    """What one implementation produced: per-frame labels, seconds and probabilities."""
+
+    masks: list[np.ndarray] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    probs: list[np.ndarray] = field(default_factory=list)
+
+    def fps(self, start: int = 0) -> float:
+        return (len(self.seconds) - start) / sum(self.seconds[start:])
+
+
+def one_hot_first(first_mask: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.stack([(first_mask == k).astype(np.float32) for k in (1, 2, 3)]))
+
+
+def ours_frames(weights: Path, frames, first_mask, amp: bool) -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
+    """This project, one frame per ``next``: (labels, seconds of the step, probabilities)."""
     network = prepare_network(load_network(weights), torch.device("cpu"))
-    config = InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp)
-    core = InferenceCore(network, config, num_frames=len(frames))
-    one_hot = torch.from_numpy(np.stack([(first_mask == k).astype(np.float32) for k in (1, 2, 3)]))
-    masks, times = [], []
-    tensors = [image_to_tensor(f) for f in frames]
-    for t, image in enumerate(tensors):
+    core = InferenceCore(network, InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp), num_frames=len(frames))
+    one_hot = one_hot_first(first_mask)
+    for t, image in enumerate(image_to_tensor(f) for f in frames):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
             prob = core.step(image, one_hot if t == 0 else None, last=t == len(frames) - 1)
-        out = prob.float().argmax(0).numpy().astype(np.uint8)
-        times.append(time.perf_counter() - start)
-        masks.append(out)
-        if record:
-            PROBS["ours_amp" if amp else "ours"].append(prob.float().numpy())
-    return masks, times
+        labels = prob.float().argmax(0).numpy().astype(np.uint8)
+        yield labels, time.perf_counter() - start, prob.float().numpy()
 
 
-def count_flops(weights: Path, frames, first_mask) -> tuple[float, dict[str, float]]:
-    """GFLOP per frame of this project's fp32 inference (matmuls and convolutions, counted by
-    torch's FlopCounterMode over the whole clip), and GFLOP per frame of each network part."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        run_ours(weights, frames, first_mask, amp=False, record=False)
-    parts = {name: sum(ops.values()) / len(frames) / 1e9  # top-level modules: KeyEncoder, Decoder, ...
-             for name, ops in counter.get_flop_counts().items() if "." not in name and name != "Global"}
-    return counter.get_total_flops() / len(frames) / 1e9, parts
-
-
-def run_official(repo: Path, weights: Path, frames, first_mask) -> tuple[list[np.ndarray], list[float]]:
-    sys.path.insert(0, str(repo))
+def official_frames(repo: Path, weights: Path, frames, first_mask,
+                    channels_last: bool = False) -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
+    """The official implementation (imported from ``repo``), one frame per ``next``.
+    ``channels_last`` converts its network to the NHWC layout this project runs in: the same
+    math with another summation order, which measures how far rounding alone moves the masks."""
+    if str(repo) not in sys.path:
+        sys.path.insert(0, str(repo))
     import torch.utils.model_zoo as model_zoo  # the official ResNets fetch ImageNet weights: give random ones
     import torchvision
 
@@ -136,32 +150,59 @@ def run_official(repo: Path, weights: Path, frames, first_mask) -> tuple[list[np
                   enable_long_term_count_usage=False, max_mid_term_frames=10, min_mid_term_frames=5,
                   num_prototypes=128, max_long_term_elements=10000)
     network = XMem(config, str(weights), map_location="cpu").eval()
+    if channels_last:
+        network = network.to(memory_format=torch.channels_last)
     core = OfficialCore(network, config=config)
     core.set_all_labels([1, 2, 3])
-    one_hot = torch.from_numpy(np.stack([(first_mask == k).astype(np.float32) for k in (1, 2, 3)]))
-    masks, times = [], []
-    tensors = [image_to_tensor(f) for f in frames]
+    one_hot = one_hot_first(first_mask)
     with torch.no_grad():
-        for t, image in enumerate(tensors):
+        for t, image in enumerate(image_to_tensor(f) for f in frames):
             start = time.perf_counter()
             prob = core.step(image, one_hot if t == 0 else None, [1, 2, 3] if t == 0 else None,
                              end=t == len(frames) - 1)
-            out = prob.argmax(0).numpy().astype(np.uint8)
-            times.append(time.perf_counter() - start)
-            masks.append(out)
-            PROBS["official"].append(prob.float().numpy())
-    return masks, times
+            labels = prob.argmax(0).numpy().astype(np.uint8)
+            yield labels, time.perf_counter() - start, prob.float().numpy()
+
+
+def run_lockstep(runs: dict[str, Iterator]) -> dict[str, Track]:
+    """Advance every implementation one frame at a time, in turn, so that a drift of the
+    machine's speed (other load, frequency changes) affects all of them alike."""
+    tracks = {name: Track() for name in runs}
+    for step in zip(*runs.values()):
+        for name, (labels, seconds, prob) in zip(runs, step):
+            tracks[name].masks.append(labels)
+            tracks[name].seconds.append(seconds)
+            tracks[name].probs.append(prob)
+    return tracks
+
+
+def count_flops(weights: Path, frames, first_mask) -> tuple[float, dict[str, float]]:
+    """GFLOP per frame of this project's fp32 inference (matmuls and convolutions, counted by
+    torch's FlopCounterMode over the whole clip), and GFLOP per frame of each network part."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        for _ in ours_frames(weights, frames, first_mask, amp=False):
+            pass
+    parts = {name: sum(ops.values()) / len(frames) / 1e9  # top-level modules: KeyEncoder, Decoder, ...
+             for name, ops in counter.get_flop_counts().items() if "." not in name and name != "Global"}
+    return counter.get_total_flops() / len(frames) / 1e9, parts
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official-repo", type=Path, default=None)
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="paper-architecture weights for both (e.g. XMem.pth); default: random weights")
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--amp", action="store_true", help="also time this project with bf16 autocast")
     parser.add_argument("--skip-flops", action="store_true", help="do not count FLOPs (a third pass over the clip)")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
+    parser.add_argument("--rounding-reference", action="store_true",
+                        help="also run the official code in the NHWC layout this project uses, in lockstep: its "
+                             "agreement with the official NCHW masks is what rounding alone changes")
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--width", type=int, default=854)
     args = parser.parse_args()
@@ -169,44 +210,63 @@ def main() -> int:
     H, W = args.height, args.width
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    weights = Path("/tmp/xmem_bench_weights.pth")
-    network = XMemNetwork().eval()
-    with torch.no_grad():  # random keys of the default init overflow the official (unstabilised) top-k softmax
-        network.key_proj.key_proj.weight.mul_(0.05)
-    save_network(network, weights)
+    if args.weights is None:
+        weights = Path(tempfile.gettempdir()) / "xmem_bench_weights.pth"
+        network = XMemNetwork().eval()
+        with torch.no_grad():  # random keys of the default init overflow the official (unstabilised) top-k softmax
+            network.key_proj.key_proj.weight.mul_(0.05)
+        save_network(network, weights)
+    else:
+        weights = args.weights
     frames, first = make_clip(args.frames)
     result: dict = {"frames": args.frames, "threads": args.threads, "size": f"{H}x{W}", "objects": 3}
     result["peak_matmul_gflops"] = measure_peak_gflops(args.threads)
 
-    ours, t_ours = run_ours(weights, frames, first, amp=False)
-    result["ours_fps"] = len(t_ours) / sum(t_ours)
-    if not args.skip_flops:
+    runs: dict[str, Iterator] = {"ours": ours_frames(weights, frames, first, amp=False)}
+    if args.amp:
+        runs["ours_amp"] = ours_frames(weights, frames, first, amp=True)
+    if not args.skip_official:
+        if args.official_repo is None:
+            parser.error("--official-repo is required unless --skip-official")
+        runs["official"] = official_frames(args.official_repo, weights, frames, first)
+        if args.rounding_reference:
+            runs["official_nhwc"] = official_frames(args.official_repo, weights, frames, first, channels_last=True)
+    tracks = run_lockstep(runs)
+    ours = tracks["ours"]
+    result["ours_fps"] = ours.fps()
+    if args.amp:
+        result["ours_amp_fps"] = tracks["ours_amp"].fps()
+        result["amp_pixel_agreement_vs_fp32"] = float(np.mean(
+            [np.mean(a == b) for a, b in zip(tracks["ours_amp"].masks, ours.masks)]))
+    if not args.skip_official:
+        official = tracks["official"]
+        result["official_fps"] = official.fps()
+        result["speedup_fp32"] = result["ours_fps"] / result["official_fps"]
+        if len(frames) > STEADY_FROM + 5:  # memory full (T_max memory frames): the cost of long videos
+            result["steady_from_frame"] = STEADY_FROM
+            result["speedup_fp32_steady"] = ours.fps(STEADY_FROM) / official.fps(STEADY_FROM)
+        if args.amp:
+            result["speedup_amp"] = result["ours_amp_fps"] / result["official_fps"]
+        result["pixel_agreement_fp32"] = agreement(ours.masks, official.masks, official.probs)
+        result["pixel_agreement_fp32_margin_1e-3"] = agreement(ours.masks, official.masks, official.probs, 1e-3)
+        result["max_prob_diff_fp32"] = max(float(np.abs(a - b).max()) for a, b in zip(ours.probs, official.probs))
+        gaps = np.concatenate([np.diff(np.sort(p, axis=0)[-2:], axis=0).ravel() for p in official.probs[1:]])
+        result["official_top2_gap_median"] = float(np.median(gaps))
+        result["official_top2_gap_below_1e-3"] = float(np.mean(gaps < 1e-3))
+        if args.amp:
+            result["pixel_agreement_amp"] = agreement(tracks["ours_amp"].masks, official.masks, official.probs)
+        if args.rounding_reference:
+            nhwc = tracks["official_nhwc"]
+            result["official_nhwc_fps"] = nhwc.fps()
+            result["pixel_agreement_official_nhwc_vs_official"] = agreement(nhwc.masks, official.masks, official.probs)
+            result["pixel_agreement_fp32_vs_official_nhwc"] = agreement(ours.masks, nhwc.masks, nhwc.probs)
+    if not args.skip_flops:  # after the timed runs: FlopCounterMode slows every op down
         gflop_per_frame, parts = count_flops(weights, frames, first)
         result["gflop_per_frame"] = gflop_per_frame
         for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
             result[f"gflop_per_frame_{part}"] = value
         result["achieved_gflops_fp32"] = gflop_per_frame * result["ours_fps"]
         result["achieved_share_of_peak_fp32"] = result["achieved_gflops_fp32"] / result["peak_matmul_gflops"]
-    if args.amp:
-        amp_masks, t_amp = run_ours(weights, frames, first, amp=True)
-        result["ours_amp_fps"] = len(t_amp) / sum(t_amp)
-        result["amp_pixel_agreement_vs_fp32"] = float(np.mean([np.mean(a == b) for a, b in zip(amp_masks, ours)]))
-    if not args.skip_official:
-        if args.official_repo is None:
-            parser.error("--official-repo is required unless --skip-official")
-        official, t_official = run_official(args.official_repo, weights, frames, first)
-        result["official_fps"] = len(t_official) / sum(t_official)
-        result["speedup_fp32"] = result["ours_fps"] / result["official_fps"]
-        if len(frames) > STEADY_FROM + 5:  # memory full (T_max memory frames): the cost of long videos
-            result["steady_from_frame"] = STEADY_FROM
-            result["speedup_fp32_steady"] = float(np.mean(t_official[STEADY_FROM:]) / np.mean(t_ours[STEADY_FROM:]))
-        if args.amp:
-            result["speedup_amp"] = result["ours_amp_fps"] / result["official_fps"]
-        result["pixel_agreement_fp32"] = agreement(ours, official, PROBS["official"])
-        result["pixel_agreement_fp32_margin_1e-3"] = agreement(ours, official, PROBS["official"], 1e-3)
-        result["max_prob_diff_fp32"] = max(float(np.abs(a - b).max()) for a, b in zip(PROBS["ours"], PROBS["official"]))
-        if args.amp:
-            result["pixel_agreement_amp"] = agreement(amp_masks, official, PROBS["official"])
     for key, value in result.items():
         print(f"{key:32s} {value:.4f}" if isinstance(value, float) else f"{key:32s} {value}")
     if args.json:
