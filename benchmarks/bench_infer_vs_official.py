@@ -184,7 +184,7 @@ def count_flops(weights: Path, frames, first_mask) -> tuple[float, dict[str, flo
     with FlopCounterMode(display=False) as counter:
         for _ in ours_frames(weights, frames, first_mask, amp=False):
             pass
-    parts = {name: sum(ops.values()) / len(frames) / 1e9  # top-level modules: KeyEncoder, Decoder, ...
+    parts = {name: sum(ops.values()) / len(frames) / 1e9  # top-level modules: QueryEncoder, Decoder, ...
              for name, ops in counter.get_flop_counts().items() if "." not in name and name != "Global"}
     return counter.get_total_flops() / len(frames) / 1e9, parts
 

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, run_stem
-from xmem.model.blocks import GroupResBlock
+from xmem.model.blocks import ObjectResBlock
 from xmem.model.cbam import CBAM
-from xmem.model.decoder import UpsampleBlock
+from xmem.model.decoder import SkipUpsampler
 
 from baselines.stcn.config import STCNConfig
 
@@ -76,14 +76,14 @@ def build_biased_trunk(config: STCNConfig) -> ResNetTrunk:
 
 
 class ValueFusionBlock(nn.Module):
-    """STCN's FeatureFusionBlock: value features g [B, N, G, h, w] and key features x [B, X, h, w]
+    """STCN's FusionBlock: value features g [B, N, G, h, w] and key features x [B, X, h, w]
     -> [B, N, out, h, w]: cat(g, x) -> res block -> + CBAM(.) -> res block (g's channels first)."""
 
     def __init__(self, g_in_dim: int, x_in_dim: int, out_dim: int):
         super().__init__()
-        self.block1 = GroupResBlock(g_in_dim + x_in_dim, out_dim)
+        self.block1 = ObjectResBlock(g_in_dim + x_in_dim, out_dim)
         self.attention = CBAM(out_dim)
-        self.block2 = GroupResBlock(out_dim, out_dim)
+        self.block2 = ObjectResBlock(out_dim, out_dim)
 
     def forward(self, g: Tensor, x: Tensor) -> Tensor:
         b, n = g.shape[:2]
@@ -150,9 +150,9 @@ class STCNDecoder(nn.Module):
         super().__init__()
         f4_dim, f8_dim, _ = config.key_backbone.out_channels
         d16, d8, d4 = config.decoder_dims
-        self.compress = GroupResBlock(config.value_dim + config.key_comp_dim, d16)
-        self.up_16_8 = UpsampleBlock(f8_dim, d16, d8)
-        self.up_8_4 = UpsampleBlock(f4_dim, d8, d4)
+        self.compress = ObjectResBlock(config.value_dim + config.key_comp_dim, d16)
+        self.up_16_8 = SkipUpsampler(f8_dim, d16, d8)
+        self.up_8_4 = SkipUpsampler(f4_dim, d8, d4)
         self.pred = nn.Conv2d(d4, 1, kernel_size=3, padding=1)
 
     def forward(self, readout: Tensor, f16_compact: Tensor, f8: Tensor, f4: Tensor) -> Tensor:

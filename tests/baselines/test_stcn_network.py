@@ -117,7 +117,7 @@ def test_objects_are_permutation_equivariant(tiny):
 
 
 def test_value_fusion_puts_value_features_before_key_features():
-    """Official FeatureFusionBlock: cat([value trunk features, key f16]) (XMem: f16 first)."""
+    """Official FusionBlock: cat([value trunk features, key f16]) (XMem: f16 first)."""
     tiny = STCNNetwork(STCNConfig.profile("tiny")).eval()
     fuser = tiny.value_encoder.fuser
     g_dim = tiny.config.value_backbone.out_channels[2]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from xmem.model.blocks import FeatureFusionBlock, conv_over_concat, distribute_to_groups
+from xmem.model.blocks import FusionBlock, conv_over_concat, distribute_to_groups
 
 
 @pytest.mark.parametrize("num_objects", [1, 3])
@@ -34,7 +34,7 @@ def test_fusion_block_matches_block1_on_concatenation(widths):
     """Reference: the residual block applied to cat(x, g), as the official decoder computes it."""
     torch.manual_seed(2)
     image, group, mid, out = widths
-    block = FeatureFusionBlock(image, group, mid, out).eval()
+    block = FusionBlock(image, group, mid, out).eval()
     x, g = torch.randn(1, image, 4, 6), torch.randn(1, 3, group, 4, 6)
     got = block(x, g)
     cat = block.block1(distribute_to_groups(x, g, "cat"))
@@ -45,7 +45,7 @@ def test_fusion_block_matches_block1_on_concatenation(widths):
 
 def test_fusion_block_gradients_match_concatenation():
     torch.manual_seed(3)
-    block = FeatureFusionBlock(8, 8, 16, 16)
+    block = FusionBlock(8, 8, 16, 16)
     x, g = torch.randn(1, 8, 4, 4), torch.randn(1, 2, 8, 4, 4)
     block(x, g).square().sum().backward()
     fast = block.block1.conv1.weight.grad.clone()

@@ -7,7 +7,7 @@ import math
 import torch
 
 from xmem.model import aggregate_probabilities
-from xmem.model.gru import HiddenReinforcer, HiddenUpdater, gru_step
+from xmem.model.gru import DeepSensoryUpdate, SensoryUpdate, gru_step
 
 
 def sigmoid(x: float) -> float:
@@ -36,7 +36,7 @@ def _set_gates(transform: torch.nn.Conv2d, hidden_dim: int, forget: float, updat
 
 
 def test_hidden_reinforcer_uses_gru_step():
-    gru = HiddenReinforcer(value_dim=5, hidden_dim=3)
+    gru = DeepSensoryUpdate(value_dim=5, hidden_dim=3)
     assert tuple(gru.transform.weight.shape) == (9, 8, 3, 3)
     _set_gates(gru.transform, 3, forget=30.0, update=0.0, candidate=math.atanh(0.6))
     hidden = torch.randn(2, 2, 3, 4, 4)
@@ -45,7 +45,7 @@ def test_hidden_reinforcer_uses_gru_step():
 
 
 def test_hidden_updater_multiscale_inputs():
-    gru = HiddenUpdater((6, 5, 4), mid_dim=7, hidden_dim=3)
+    gru = SensoryUpdate((6, 5, 4), mid_dim=7, hidden_dim=3)
     g16, g8, g4 = torch.randn(1, 2, 6, 4, 4), torch.randn(1, 2, 5, 8, 8), torch.randn(1, 2, 4, 16, 16)
     hidden = torch.randn(1, 2, 3, 4, 4)
     assert gru(g16, g8, g4, hidden).shape == hidden.shape

@@ -50,7 +50,7 @@ class GroupConv2d(nn.Conv2d):
         return out.view(b, n, *out.shape[1:])
 
 
-class GroupResBlock(nn.Module):
+class ObjectResBlock(nn.Module):
     """Pre-activation residual block: conv2(relu(conv1(relu(g)))) + shortcut(g).
 
     The shortcut is a 3x3 conv when the width changes, identity otherwise.
@@ -91,7 +91,7 @@ def conv_over_concat(conv: nn.Conv2d, x: Tensor, g: Tensor) -> Tensor:
     return own.view(b, n, *own.shape[1:]) + shared.unsqueeze(1)
 
 
-class FeatureFusionBlock(nn.Module):
+class FusionBlock(nn.Module):
     """Fuse image features x [B, X, h, w] into group features g [B, N, G, h, w] -> [B, N, out, h, w].
 
     cat(x, g) -> res block -> + CBAM(.) -> res block. The first residual block is evaluated
@@ -101,9 +101,9 @@ class FeatureFusionBlock(nn.Module):
 
     def __init__(self, image_channels: int, group_channels: int, mid_channels: int, out_channels: int):
         super().__init__()
-        self.block1 = GroupResBlock(image_channels + group_channels, mid_channels)
+        self.block1 = ObjectResBlock(image_channels + group_channels, mid_channels)
         self.attention = CBAM(mid_channels)
-        self.block2 = GroupResBlock(mid_channels, out_channels)
+        self.block2 = ObjectResBlock(mid_channels, out_channels)
 
     def forward(self, x: Tensor, g: Tensor) -> Tensor:
         b, n = g.shape[:2]

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-class ChannelGate(nn.Module):
+class ChannelAttention(nn.Module):
     """x * sigmoid(MLP(avgpool(x)) + MLP(maxpool(x))) with a shared bottleneck MLP; x: [B, C, H, W]."""
 
     def __init__(self, channels: int, reduction: int = 16):
@@ -36,12 +36,12 @@ class _SpatialConv(nn.Module):
         return self.conv(x)
 
 
-class SpatialGate(nn.Module):
+class SpatialAttention(nn.Module):
     """x * sigmoid(conv7x7([max_c x, mean_c x])); x: [B, C, H, W]."""
 
-    def __init__(self):
+    def __init__(self, kernel_size: int = 7):
         super().__init__()
-        self.spatial = _SpatialConv()
+        self.spatial = _SpatialConv(kernel_size)
 
     def forward(self, x: Tensor) -> Tensor:
         pooled = torch.cat([x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)], dim=1)
@@ -53,8 +53,8 @@ class CBAM(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
-        self.ChannelGate = ChannelGate(channels, reduction)
-        self.SpatialGate = SpatialGate()
+        self.ChannelGate = ChannelAttention(channels, reduction)  # attribute names: checkpoint keys
+        self.SpatialGate = SpatialAttention()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.SpatialGate(self.ChannelGate(x))

@@ -7,12 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from xmem.model.blocks import FeatureFusionBlock, GroupResBlock, distribute_to_groups, resize_groups
+from xmem.model.blocks import FusionBlock, ObjectResBlock, distribute_to_groups, resize_groups
 from xmem.model.config import NetworkConfig
-from xmem.model.gru import HiddenUpdater
+from xmem.model.gru import SensoryUpdate
 
 
-class UpsampleBlock(nn.Module):
+class SkipUpsampler(nn.Module):
     """Skip [B, S, 2h, 2w] and group features [B, N, G, h, w] -> [B, N, out, 2h, 2w].
 
     The skip is projected to G channels by a 3x3 conv, added to the bilinearly upsampled
@@ -22,7 +22,7 @@ class UpsampleBlock(nn.Module):
     def __init__(self, skip_channels: int, channels: int, out_channels: int):
         super().__init__()
         self.skip_conv = nn.Conv2d(skip_channels, channels, kernel_size=3, padding=1)
-        self.out_conv = GroupResBlock(channels, out_channels)
+        self.out_conv = ObjectResBlock(channels, out_channels)
 
     def forward(self, skip: Tensor, g: Tensor) -> Tensor:
         skip = self.skip_conv(skip)
@@ -37,14 +37,14 @@ class Decoder(nn.Module):
         super().__init__()
         f4_dim, f8_dim, f16_dim = config.key_backbone.out_channels
         d16, d8, d4 = config.decoder_dims
-        self.fuser = FeatureFusionBlock(f16_dim, config.value_dim + config.hidden_dim, d16, d16)
+        self.fuser = FusionBlock(f16_dim, config.value_dim + config.hidden_dim, d16, d16)
         self.hidden_update = (
-            HiddenUpdater((d16, d8, d4 + 1), config.hidden_update_dim, config.hidden_dim)
+            SensoryUpdate((d16, d8, d4 + 1), config.hidden_update_dim, config.hidden_dim)
             if config.hidden_dim > 0
             else None
         )
-        self.up_16_8 = UpsampleBlock(f8_dim, d16, d8)
-        self.up_8_4 = UpsampleBlock(f4_dim, d8, d4)
+        self.up_16_8 = SkipUpsampler(f8_dim, d16, d8)
+        self.up_8_4 = SkipUpsampler(f4_dim, d8, d4)
         self.pred = nn.Conv2d(d4, 1, kernel_size=3, padding=1)
 
     def forward(

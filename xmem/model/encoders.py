@@ -12,12 +12,12 @@ import torch
 from torch import Tensor, nn
 
 from xmem.model.backbones import build_trunk, load_pretrained_trunk, run_stem
-from xmem.model.blocks import FeatureFusionBlock, distribute_to_groups
+from xmem.model.blocks import FusionBlock, distribute_to_groups
 from xmem.model.config import NetworkConfig
-from xmem.model.gru import HiddenReinforcer
+from xmem.model.gru import DeepSensoryUpdate
 
 
-class KeyEncoder(nn.Module):
+class QueryEncoder(nn.Module):
     """Image [B, 3, H, W] -> (f16, f8, f4) with ``key_backbone.out_channels`` reversed
     (paper: f16 [B,1024,H/16,W/16], f8 [B,512,H/8,W/8], f4 [B,256,H/4,W/4])."""
 
@@ -43,7 +43,7 @@ class KeyEncoder(nn.Module):
         load_pretrained_trunk(modules, path, stage1_name="res2")
 
 
-class KeyProjection(nn.Module):
+class KeyHeads(nn.Module):
     """f16 [B, C16, h, w] -> key [B, CK, h, w], shrinkage [B, 1, h, w] (>= 1), selection [B, CK, h, w] (in (0,1)).
 
     shrinkage = d_proj(x)^2 + 1, selection = sigmoid(e_proj(x)). A term disabled in the
@@ -67,7 +67,7 @@ class KeyProjection(nn.Module):
         return key, shrinkage, selection
 
 
-class ValueEncoder(nn.Module):
+class MaskValueEncoder(nn.Module):
     """(image, object masks, key features f16, hidden) -> value [B, N, CV, h, w] and hidden.
 
     Each object's input is [RGB, its mask, sum of the other objects' masks] (the last channel
@@ -86,8 +86,8 @@ class ValueEncoder(nn.Module):
         self.layer3 = trunk.layer3
         f16_dim = config.key_backbone.out_channels[2]
         g16_dim = config.value_backbone.out_channels[2]
-        self.fuser = FeatureFusionBlock(f16_dim, g16_dim, config.value_dim, config.value_dim)
-        self.hidden_reinforce = HiddenReinforcer(config.value_dim, config.hidden_dim) if config.hidden_dim > 0 else None
+        self.fuser = FusionBlock(f16_dim, g16_dim, config.value_dim, config.value_dim)
+        self.hidden_reinforce = DeepSensoryUpdate(config.value_dim, config.hidden_dim) if config.hidden_dim > 0 else None
 
     def forward(
         self, image: Tensor, f16: Tensor, hidden: Tensor | None, masks: Tensor, others: Tensor, deep_update: bool = True

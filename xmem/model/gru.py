@@ -39,7 +39,7 @@ def _gate_conv(in_channels: int, hidden_dim: int) -> GroupConv2d:
     return conv
 
 
-class HiddenReinforcer(nn.Module):
+class DeepSensoryUpdate(nn.Module):
     """Deep update (value encoder): GRU on the value features, [B,N,CV,h,w] + [B,N,CH,h,w] -> [B,N,CH,h,w]."""
 
     def __init__(self, value_dim: int, hidden_dim: int):
@@ -50,7 +50,7 @@ class HiddenReinforcer(nn.Module):
         return gru_step(self.transform(torch.cat([value, hidden], dim=2)), hidden)
 
 
-class HiddenUpdater(nn.Module):
+class SensoryUpdate(nn.Module):
     """Per-frame update (decoder): GRU on the multi-scale decoder features.
 
     Inputs g16 [B,N,D16,h,w], g8 [B,N,D8,2h,2w], g4 [B,N,D4+1,4h,4w] (D4 features + the

@@ -26,7 +26,7 @@ from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
 from xmem.model.decoder import Decoder
-from xmem.model.encoders import KeyEncoder, KeyProjection, ValueEncoder
+from xmem.model.encoders import QueryEncoder, KeyHeads, MaskValueEncoder
 
 
 @dataclass
@@ -91,9 +91,9 @@ class XMemNetwork(nn.Module):
         self.config = config if config is not None else NetworkConfig()
         c = self.config
         # registration order = the official state-dict order
-        self.key_encoder = KeyEncoder(c)
-        self.value_encoder = ValueEncoder(c)
-        self.key_proj = KeyProjection(c.key_backbone.out_channels[2], c.key_dim, c.use_shrinkage, c.use_selection)
+        self.key_encoder = QueryEncoder(c)
+        self.value_encoder = MaskValueEncoder(c)
+        self.key_proj = KeyHeads(c.key_backbone.out_channels[2], c.key_dim, c.use_shrinkage, c.use_selection)
         self.decoder = Decoder(c)
         if key_backbone_weights is not None:
             self.key_encoder.load_pretrained(key_backbone_weights)
