@@ -5,13 +5,16 @@ imported from that path, never copied into this project):
 
     python benchmarks/bench_infer_vs_official.py --official-repo /path/to/XMem [--frames 60] [--amp]
 
-Both run the paper's network (random weights, identical for both: ours are saved in the
-official checkpoint format and loaded by the official code) with the paper's default memory
-settings on a generated 480x854 clip with three objects. Prints frames/s of each, the speed-up,
-the share of pixels whose masks agree, the GFLOPs per frame (torch's FlopCounterMode: convolutions
-and matmuls, per network part), the achieved GFLOP/s and the machine's measured fp32 matmul peak.
-Use --skip-official to time this project alone, --weights to run released weights (XMem.pth)
-instead of random ones.
+Both run the paper's network (random weights unless --weights, identical for both: ours are
+saved in the official checkpoint format and loaded by the official code) with the paper's
+default memory settings on a generated 480x854 clip with three objects, or on a video of yours
+(--video FRAMES_DIR MASKS_DIR, DAVIS layout, native resolution). Prints frames/s of each, the
+speed-up, the share of pixels whose masks agree, the mean IoU of each against the clip's truth
+(agreement on weights that segment nothing would mean little), the GFLOPs per frame (torch's
+FlopCounterMode: convolutions and matmuls, per network part), the achieved GFLOP/s and the
+machine's measured fp32 matmul peak. Use --skip-official to time this project alone,
+--weights to run released weights (XMem.pth) or config/train/bench_paper_net.yaml's briefly
+trained paper network.
 
 The implementations advance in lockstep, one frame each in turn, so that the machine's speed
 drifting during the run (other load, clock changes; this is a shared VM) affects both alike.
@@ -57,34 +60,81 @@ STEADY_FROM = 5 * 10  # r * T_max: from this frame on the working memory has fil
 
 
 def agreement(a: list[np.ndarray], b: list[np.ndarray], probs_b: list[np.ndarray], margin: float = 0.0) -> float:
-    """Share of pixels with equal labels, over pixels whose top-2 probability gap in ``b`` exceeds ``margin``."""
+    """Share of pixels with equal labels, over pixels whose top-2 probability gap in ``b`` exceeds
+    ``margin``. Pixels where ``b``'s probabilities are not finite always count, as disagreements."""
     equal, total = 0, 0
     for x, y, p in zip(a, b, probs_b):
         top2 = np.sort(p, axis=0)[-2:]
-        keep = (top2[1] - top2[0]) > margin
-        equal += int((x == y)[keep].sum())
+        finite = np.isfinite(p).all(axis=0)
+        keep = ~((top2[1] - top2[0]) <= margin)  # NaN gaps are kept
+        equal += int(((x == y) & finite)[keep].sum())
         total += int(keep.sum())
     return equal / max(total, 1)
 
 
-def make_clip(num_frames: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-    """Textured background with three moving textured ellipses; returns frames and the first mask."""
+def make_clip(num_frames: int, seed: int = 0, object_scale: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Blocky random background with three moving flat-coloured ellipses (semi-axes 60 x 90
+    pixels at 480x854, scaled with the frame and by ``object_scale``); returns the frames and the true label map of every frame
+    (the first one is the prompt)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:H, 0:W]
     background = (rng.random((H // 8 + 1, W // 8 + 1, 3)) * 255).astype(np.uint8).repeat(8, 0).repeat(8, 1)[:H, :W]
-    frames, first = [], None
+    sy, sx = H / 480, W / 854  # the layout is drawn for 480x854 and scaled to the frame
+    frames, truth = [], []
     for t in range(num_frames):
         img = background.copy()
         mask = np.zeros((H, W), np.uint8)
         for k in range(3):
-            cy, cx = 120 + 110 * k, 150 + 8 * t + 180 * k
-            inside = ((yy - cy) / 60.0) ** 2 + ((xx - cx) / 90.0) ** 2 <= 1
+            cy, cx = (120 + 110 * k) * sy, (150 + 8 * t + 180 * k) * sx
+            inside = ((yy - cy) / (60.0 * sy * object_scale)) ** 2 + ((xx - cx) / (90.0 * sx * object_scale)) ** 2 <= 1
             img[inside] = (np.array([200, 60, 60]) if k == 0 else np.array([60, 200 - 50 * k, 60 + 80 * k]))
             mask[inside] = k + 1
         frames.append(img)
-        if t == 0:
-            first = mask
-    return frames, first
+        truth.append(mask)
+    return frames, truth
+
+
+def max_finite_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    """Largest absolute difference over the pixels where both are finite."""
+    return max((float(np.abs(x - y)[np.isfinite(x - y)].max(initial=0.0)) for x, y in zip(a, b)), default=0.0)
+
+
+def read_video(frames_dir: Path, masks_dir: Path, max_frames: int) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """A DAVIS-style video: ``frames_dir/*.jpg`` and ``masks_dir/<frame>.png`` (the first frame's
+    mask is the prompt; frames without a PNG have no truth). Object ids are renumbered 1..K in the
+    order of the prompt's ids; ids absent from the prompt (and the void label 255) become 0."""
+    from PIL import Image
+
+    paths = sorted(p for p in frames_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:max_frames]
+    if not paths:
+        raise SystemExit(f"{frames_dir}: no frames (*.jpg / *.png); pass a folder of one video's frames")
+    first_png = masks_dir / f"{paths[0].stem}.png"
+    if not first_png.is_file():
+        raise SystemExit(f"{first_png}: the first frame has no mask; pass the video's annotation folder")
+    ids = [int(i) for i in np.unique(np.array(Image.open(first_png))) if i not in (0, 255)]
+    if not ids:
+        raise SystemExit(f"{first_png}: the prompt has no object")
+    lookup = np.zeros(256, np.uint8)
+    lookup[ids] = np.arange(1, len(ids) + 1)
+    frames, truth = [], []
+    for path in paths:
+        frames.append(np.array(Image.open(path).convert("RGB")))
+        png = masks_dir / f"{path.stem}.png"
+        truth.append(lookup[np.array(Image.open(png))] if png.is_file() else None)
+    return frames, truth
+
+
+def mean_iou(masks: list[np.ndarray], truth: list[np.ndarray | None], labels=(1, 2, 3)) -> float:
+    """Mean IoU over objects and frames after the prompt: whether the weights segment the clip
+    at all (agreement on weights that output background everywhere would mean nothing)."""
+    ious = []
+    for pred, gt in zip(masks[1:], truth[1:]):
+        if gt is None:
+            continue
+        for k in labels:
+            union = np.logical_or(pred == k, gt == k).sum()
+            ious.append(np.logical_and(pred == k, gt == k).sum() / union if union else 1.0)
+    return float(np.mean(ious))
 
 
 def measure_peak_gflops(threads: int) -> float:
@@ -113,8 +163,13 @@ class Track:
         return (len(self.seconds) - start) / sum(self.seconds[start:])
 
 
+def object_labels(first_mask: np.ndarray) -> list[int]:
+    """The prompt's objects, numbered 1..K (as make_clip and read_video number them)."""
+    return list(range(1, int(first_mask.max()) + 1))
+
+
 def one_hot_first(first_mask: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.stack([(first_mask == k).astype(np.float32) for k in (1, 2, 3)]))
+    return torch.from_numpy(np.stack([(first_mask == k).astype(np.float32) for k in object_labels(first_mask)]))
 
 
 def ours_frames(weights: Path, frames, first_mask, amp: bool) -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
@@ -153,15 +208,15 @@ def official_frames(repo: Path, weights: Path, frames, first_mask,
     if channels_last:
         network = network.to(memory_format=torch.channels_last)
     core = OfficialCore(network, config=config)
-    core.set_all_labels([1, 2, 3])
+    labels = object_labels(first_mask)
+    core.set_all_labels(labels)
     one_hot = one_hot_first(first_mask)
     with torch.no_grad():
         for t, image in enumerate(image_to_tensor(f) for f in frames):
             start = time.perf_counter()
-            prob = core.step(image, one_hot if t == 0 else None, [1, 2, 3] if t == 0 else None,
+            prob = core.step(image, one_hot if t == 0 else None, labels if t == 0 else None,
                              end=t == len(frames) - 1)
-            labels = prob.argmax(0).numpy().astype(np.uint8)
-            yield labels, time.perf_counter() - start, prob.float().numpy()
+            yield prob.argmax(0).numpy().astype(np.uint8), time.perf_counter() - start, prob.float().numpy()
 
 
 def run_lockstep(runs: dict[str, Iterator]) -> dict[str, Track]:
@@ -205,6 +260,11 @@ def main() -> int:
                              "agreement with the official NCHW masks is what rounding alone changes")
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--width", type=int, default=854)
+    parser.add_argument("--video", type=Path, nargs=2, metavar=("FRAMES_DIR", "MASKS_DIR"), default=None,
+                        help="run on this video (e.g. DAVIS JPEGImages/480p/<video> Annotations/480p/<video>) "
+                             "instead of the generated clip; the first frame's mask is the prompt")
+    parser.add_argument("--object-scale", type=float, default=1.0,
+                        help="scale the objects' size (e.g. to the object sizes that --weights were trained on)")
     args = parser.parse_args()
     global H, W
     H, W = args.height, args.width
@@ -218,8 +278,15 @@ def main() -> int:
         save_network(network, weights)
     else:
         weights = args.weights
-    frames, first = make_clip(args.frames)
-    result: dict = {"frames": args.frames, "threads": args.threads, "size": f"{H}x{W}", "objects": 3}
+    if args.video:
+        frames, truth = read_video(args.video[0], args.video[1], args.frames)
+        H, W = frames[0].shape[:2]
+    else:
+        frames, truth = make_clip(args.frames, object_scale=args.object_scale)
+    first = truth[0]
+    labels = object_labels(first)
+    result: dict = {"clip": str(args.video[0]) if args.video else "generated", "frames": len(frames),
+                    "threads": args.threads, "size": f"{H}x{W}", "objects": len(labels)}
     result["peak_matmul_gflops"] = measure_peak_gflops(args.threads)
 
     runs: dict[str, Iterator] = {"ours": ours_frames(weights, frames, first, amp=False)}
@@ -234,6 +301,7 @@ def main() -> int:
     tracks = run_lockstep(runs)
     ours = tracks["ours"]
     result["ours_fps"] = ours.fps()
+    result["ours_mean_iou_vs_truth"] = mean_iou(ours.masks, truth, labels)
     if args.amp:
         result["ours_amp_fps"] = tracks["ours_amp"].fps()
         result["amp_pixel_agreement_vs_fp32"] = float(np.mean(
@@ -241,6 +309,10 @@ def main() -> int:
     if not args.skip_official:
         official = tracks["official"]
         result["official_fps"] = official.fps()
+        result["official_mean_iou_vs_truth"] = mean_iou(official.masks, truth, labels)
+        # the official top-k softmax exponentiates without subtracting the maximum: large
+        # similarities overflow to inf / inf = NaN (this project's softmax is stabilised)
+        result["official_frames_with_nonfinite_probs"] = sum(not np.isfinite(p).all() for p in official.probs)
         result["speedup_fp32"] = result["ours_fps"] / result["official_fps"]
         if len(frames) > STEADY_FROM + 5:  # memory full (T_max memory frames): the cost of long videos
             result["steady_from_frame"] = STEADY_FROM
@@ -249,8 +321,9 @@ def main() -> int:
             result["speedup_amp"] = result["ours_amp_fps"] / result["official_fps"]
         result["pixel_agreement_fp32"] = agreement(ours.masks, official.masks, official.probs)
         result["pixel_agreement_fp32_margin_1e-3"] = agreement(ours.masks, official.masks, official.probs, 1e-3)
-        result["max_prob_diff_fp32"] = max(float(np.abs(a - b).max()) for a, b in zip(ours.probs, official.probs))
+        result["max_prob_diff_fp32"] = max_finite_diff(ours.probs, official.probs)
         gaps = np.concatenate([np.diff(np.sort(p, axis=0)[-2:], axis=0).ravel() for p in official.probs[1:]])
+        gaps = gaps[np.isfinite(gaps)]
         result["official_top2_gap_median"] = float(np.median(gaps))
         result["official_top2_gap_below_1e-3"] = float(np.mean(gaps < 1e-3))
         if args.amp:
@@ -259,6 +332,7 @@ def main() -> int:
             nhwc = tracks["official_nhwc"]
             result["official_nhwc_fps"] = nhwc.fps()
             result["pixel_agreement_official_nhwc_vs_official"] = agreement(nhwc.masks, official.masks, official.probs)
+            result["max_prob_diff_official_nhwc_vs_official"] = max_finite_diff(nhwc.probs, official.probs)
             result["pixel_agreement_fp32_vs_official_nhwc"] = agreement(ours.masks, nhwc.masks, nhwc.probs)
     if not args.skip_flops:  # after the timed runs: FlopCounterMode slows every op down
         gflop_per_frame, parts = count_flops(weights, frames, first)

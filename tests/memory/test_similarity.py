@@ -217,6 +217,17 @@ def test_softmax_is_stable_for_large_negative_similarities():
     torch.testing.assert_close(softmax_affinity(sim, 1), torch.tensor([[[1.0], [0.0]]], dtype=torch.float64))
 
 
+def test_top_k_softmax_does_not_overflow_for_large_positive_similarities():
+    # the official top-k softmax exponentiates without subtracting the maximum: exp(1000) is inf
+    # in fp32 and inf / inf = NaN; here the k kept similarities are softmaxed stably
+    sim = torch.tensor([[[1000.0], [999.0], [0.0]]])
+    p = 1 / (1 + math.exp(-1))
+    weights, rows = topk_softmax(sim, 2)
+    torch.testing.assert_close(weights, torch.tensor([[[p], [1 - p]]]))
+    assert rows.flatten().tolist() == [0, 1]
+    torch.testing.assert_close(softmax_affinity(sim, 2), torch.tensor([[[p], [1 - p], [0.0]]]))
+
+
 def test_usage_sums_affinity_over_queries():
     aff = torch.tensor([[[0.5, 0.0, 1.0], [0.5, 1.0, 0.0]], [[0.2, 0.3, 0.1], [0.8, 0.7, 0.9]]])
     torch.testing.assert_close(usage_from_affinity(aff), torch.tensor([[1.5, 1.5], [0.6, 2.4]]))
