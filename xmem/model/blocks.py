@@ -74,7 +74,9 @@ def conv_over_concat(conv: nn.Conv2d, x: Tensor, g: Tensor) -> Tensor:
 
     A convolution is linear in its input channels, so with the weight split as [W_x | W_g]:
     conv(cat(x, g)) = conv(x; W_x) + conv(g; W_g) + bias. The x term is the same for every
-    object and is computed once (exact up to floating-point summation order).
+    object and is computed once (exact up to floating-point summation order). With one object
+    there is nothing to share and the sliced weights would cost a copy per call (channels-last
+    slices are not contiguous): the concatenation is convolved directly.
 
     Args:
         conv: a 2D convolution with X + G input channels.
@@ -85,6 +87,9 @@ def conv_over_concat(conv: nn.Conv2d, x: Tensor, g: Tensor) -> Tensor:
         [B, N, C_out, h', w'].
     """
     b, n = g.shape[:2]
+    if n == 1:  # nothing to share: one convolution over the concatenation, no weight slices
+        joint = torch.cat([x, g[:, 0]], dim=1)
+        return F.conv2d(joint, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation).unsqueeze(1)
     split = x.shape[1]
     shared = F.conv2d(x, conv.weight[:, :split], None, conv.stride, conv.padding, conv.dilation)
     own = F.conv2d(g.flatten(0, 1), conv.weight[:, split:], conv.bias, conv.stride, conv.padding, conv.dilation)
