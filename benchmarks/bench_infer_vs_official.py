@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import InferenceCore
+from xmem.inference.core import SegmentationEngine
 from xmem.inference.transforms import image_to_tensor
 from xmem.memory.config import MemoryConfig
 from xmem.model.checkpoint import load_network, save_network
@@ -175,7 +175,7 @@ def one_hot_first(first_mask: np.ndarray) -> torch.Tensor:
 def ours_frames(weights: Path, frames, first_mask, amp: bool) -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
     """This project, one frame per ``next``: (labels, seconds of the step, probabilities)."""
     network = prepare_network(load_network(weights), torch.device("cpu"))
-    core = InferenceCore(network, InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp), num_frames=len(frames))
+    core = SegmentationEngine(network, InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp), num_frames=len(frames))
     one_hot = one_hot_first(first_mask)
     for t, image in enumerate(image_to_tensor(f) for f in frames):
         start = time.perf_counter()

@@ -13,7 +13,7 @@ from PIL import Image
 from baselines.stcn import STCNConfig, STCNNetwork, save_stcn_network
 from xmem.cli import main
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import InferenceCore
+from xmem.inference.core import SegmentationEngine
 from xmem.memory.config import MemoryConfig
 from xmem.model.config import NetworkConfig
 from xmem.model.network import XMemNetwork
@@ -42,9 +42,9 @@ def two_objects() -> torch.Tensor:
     return masks
 
 
-def run_sizes(net, config: InferenceConfig, num_frames: int) -> tuple[list[int], list[int], InferenceCore]:
+def run_sizes(net, config: InferenceConfig, num_frames: int) -> tuple[list[int], list[int], SegmentationEngine]:
     """(memory frames, total memory elements after each frame, the core)."""
-    core = InferenceCore(net, config, num_frames=num_frames)
+    core = SegmentationEngine(net, config, num_frames=num_frames)
     memorised, sizes = [], []
     for t, image in enumerate(frames(num_frames)):
         prob = core.step(image, two_objects() if t == 0 else None, last=t == num_frames - 1)
@@ -90,7 +90,7 @@ def test_xmem_bounded_vs_stcn_linear():
 
 def test_object_entering_mid_video(stcn):
     """YouTube-VOS style: a second object is annotated on frame 3."""
-    core = InferenceCore(stcn, InferenceConfig(memory=STCN_MEMORY), num_frames=10)
+    core = SegmentationEngine(stcn, InferenceConfig(memory=STCN_MEMORY), num_frames=10)
     memorised = []
     for t, image in enumerate(frames(10)):
         masks, new = None, None

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from xmem.inference.config import InferenceConfig, evenly_spaced_offsets
-from xmem.inference.core import InferenceCore
+from xmem.inference.core import SegmentationEngine
 from xmem.memory.config import MemoryConfig
 
 from stub_network import StubNetwork  # noqa: E402  (tests/inference is on sys.path via conftest)
@@ -24,7 +24,7 @@ def prompt(num_objects: int = 1) -> torch.Tensor:
 
 
 def memory_frames(config: InferenceConfig, num_frames: int) -> list[int]:
-    core = InferenceCore(StubNetwork(), config, num_frames=num_frames)
+    core = SegmentationEngine(StubNetwork(), config, num_frames=num_frames)
     out = []
     for t in range(num_frames):
         core.step(frame(t), prompt() if t == 0 else None, last=t == num_frames - 1)
@@ -57,7 +57,7 @@ def test_sparse_insertion_caps_memory_frames():
 
 def test_deep_update_synchronised_with_memory_frames():
     net = StubNetwork()
-    core = InferenceCore(net, InferenceConfig(mem_every=2), num_frames=5)
+    core = SegmentationEngine(net, InferenceConfig(mem_every=2), num_frames=5)
     for t in range(5):
         net.calls.clear()
         core.step(frame(t), prompt() if t == 0 else None, last=t == 4)
@@ -74,12 +74,12 @@ def test_deep_update_synchronised_with_memory_frames():
 
 def test_deep_update_never_and_every_frame():
     net = StubNetwork()
-    core = InferenceCore(net, InferenceConfig(mem_every=3, deep_update_every=0), num_frames=4)
+    core = SegmentationEngine(net, InferenceConfig(mem_every=3, deep_update_every=0), num_frames=4)
     for t in range(4):
         core.step(frame(t), prompt() if t == 0 else None, last=t == 3)
     assert ("value", True) not in net.calls
     net = StubNetwork()
-    core = InferenceCore(net, InferenceConfig(mem_every=3, deep_update_every=1), num_frames=4)
+    core = SegmentationEngine(net, InferenceConfig(mem_every=3, deep_update_every=1), num_frames=4)
     values = []
     for t in range(4):
         net.calls.clear()
@@ -91,7 +91,7 @@ def test_deep_update_never_and_every_frame():
 
 def test_need_shrinkage_only_on_memory_frames():
     net = StubNetwork()
-    core = InferenceCore(net, InferenceConfig(mem_every=2), num_frames=4)
+    core = SegmentationEngine(net, InferenceConfig(mem_every=2), num_frames=4)
     for t in range(4):
         core.step(frame(t), prompt() if t == 0 else None, last=t == 3)
     keys = [c for c in net.calls if c[0] == "key"]
@@ -100,7 +100,7 @@ def test_need_shrinkage_only_on_memory_frames():
 
 def test_late_object_joins_and_keeps_old_prediction():
     net = StubNetwork()
-    core = InferenceCore(net, InferenceConfig(mem_every=5), num_frames=6)
+    core = SegmentationEngine(net, InferenceConfig(mem_every=5), num_frames=6)
     core.step(frame(), prompt(1))
     core.step(frame())
     both = torch.zeros(2, H, W)
@@ -116,13 +116,13 @@ def test_late_object_joins_and_keeps_old_prediction():
 
 
 def test_first_frame_needs_a_prompt():
-    core = InferenceCore(StubNetwork(), InferenceConfig(), num_frames=3)
+    core = SegmentationEngine(StubNetwork(), InferenceConfig(), num_frames=3)
     with pytest.raises(ValueError, match="prompt"):
         core.step(frame())
 
 
 def test_non_multiple_of_16_is_padded_and_unpadded():
-    core = InferenceCore(StubNetwork(), InferenceConfig(), num_frames=2)
+    core = SegmentationEngine(StubNetwork(), InferenceConfig(), num_frames=2)
     img = torch.zeros(3, 30, 37)
     masks = torch.zeros(1, 30, 37)
     masks[0, 5:20, 5:20] = 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from xmem.memory.config import MemoryConfig
-from xmem.memory.manager import MemoryManager
+from xmem.memory.manager import MemoryController
 
 GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "xmem-memory-golden.pt"
 
@@ -26,7 +26,7 @@ SCENARIOS = [
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_manager_reproduces_official_trace(name):
     scenario = load_scenarios()[name]
-    manager = MemoryManager(MemoryConfig.from_official(scenario["config"]))
+    manager = MemoryController(MemoryConfig.from_official(scenario["config"]))
     for step in scenario["steps"]:
         if step["t"] > 0:
             ours = manager.read(step["key"], step["selection"])

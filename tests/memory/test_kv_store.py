@@ -72,8 +72,8 @@ def test_add_frames_single_group():
     assert store.shrinkage[0, 0].tolist() == [1, 2, 3, 4, 5, 6]
     assert store.selection.shape == (1, CK, 6)
     assert value_tags(store, 0) == [[0, 1, 2, 3, 4, 5]] * 2
-    assert store.use_count.tolist() == [0.0] * 6
-    torch.testing.assert_close(store.life_count, torch.full((6,), 1e-7))
+    assert store.usage_sum.tolist() == [0.0] * 6
+    torch.testing.assert_close(store.reads_survived, torch.full((6,), 1e-7))
 
 
 def test_late_objects_form_new_end_aligned_groups():
@@ -109,7 +109,7 @@ def test_store_without_shrinkage_and_selection():
     store.add_frame(key, None, None, v, [0])
     store.add_frame(key, None, None, v, [0])
     assert store.size == 4 and store.shrinkage is None and store.selection is None
-    assert store.use_count is None and store.life_count is None
+    assert store.usage_sum is None and store.reads_survived is None
 
 
 def test_add_prototypes_matches_groups_by_position():
@@ -140,8 +140,8 @@ def test_usage_is_normalised_by_life():
     store = build([([0, 1, 2], [0])])
     store.record_usage(torch.tensor([1.0, 0.0, 3.0]))
     store.record_usage(torch.tensor([1.0, 2.0, 0.0]))
-    assert store.use_count.tolist() == [2.0, 2.0, 3.0]
-    torch.testing.assert_close(store.life_count, torch.full((3,), 2.0 + 1e-7))
+    assert store.usage_sum.tolist() == [2.0, 2.0, 3.0]
+    torch.testing.assert_close(store.reads_survived, torch.full((3,), 2.0 + 1e-7))
     torch.testing.assert_close(store.normalized_usage(), torch.tensor([1.0, 1.0, 1.5]))
     # new elements start with zero use and (almost) zero life
     key, s, e, v = frame([3], 1)
@@ -152,7 +152,7 @@ def test_usage_is_normalised_by_life():
 def test_usage_not_counted():
     store = build([([0, 1], [0])], track_usage=False)
     store.record_usage(torch.tensor([1.0, 1.0]))  # ignored
-    assert store.use_count is None
+    assert store.usage_sum is None
     with pytest.raises(RuntimeError):
         store.normalized_usage()
 
@@ -171,8 +171,8 @@ def test_remove_range_negative_end():
     assert key_tags(store) == [0, 1, 7, 8, 9]
     assert store.shrinkage[0, 0].tolist() == [1, 2, 8, 9, 10]
     assert (store.selection[0, 0] * 100).round().tolist() == [0, 1, 7, 8, 9]
-    assert store.use_count.tolist() == [0, 1, 7, 8, 9]
-    assert store.life_count.shape == (5,)
+    assert store.usage_sum.tolist() == [0, 1, 7, 8, 9]
+    assert store.reads_survived.shape == (5,)
     assert value_tags(store, 0) == [list(range(10))]
     assert value_tags(store, 1) == [[6, 7, 8, 9]]
 
@@ -189,7 +189,7 @@ def test_remove_range_with_zero_end_keeps_the_head_only():
     store = ten_element_store()
     store.remove_range(2, 0, min_group_size=4)
     assert key_tags(store) == [0, 1]
-    assert store.use_count.tolist() == [0, 1]
+    assert store.usage_sum.tolist() == [0, 1]
     assert value_tags(store, 0) == [[0, 1]]
     assert value_tags(store, 1) == [[6, 7]]  # sliced [:2] like the official sieve
 
@@ -228,7 +228,7 @@ def test_keep_elements_with_several_groups_keeps_values_matched_to_keys():
     store.keep_elements(keep)
     assert key_tags(store) == [0, 2, 3, 5, 6]
     assert store.shrinkage[0, 0].tolist() == [1, 3, 4, 6, 7]
-    assert store.use_count.tolist() == [0, 4, 6, 10, 12]
+    assert store.usage_sum.tolist() == [0, 4, 6, 10, 12]
     assert value_tags(store, 0) == [[0, 2, 3, 5, 6]]
     assert value_tags(store, 1) == [[5, 6], [5, 6]]
     assert value_tags(store, 2) == [[6]]

@@ -1,4 +1,4 @@
-"""MemoryManager: working memory, consolidation, long-term memory, eviction and strategies."""
+"""MemoryController: working memory, consolidation, long-term memory, eviction and strategies."""
 
 import logging
 import math
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from xmem.memory.config import MemoryConfig
-from xmem.memory.manager import MemoryManager
+from xmem.memory.manager import MemoryController
 
 CK, CV, H, W = 8, 4, 2, 3
 HW = H * W
@@ -83,14 +83,14 @@ def simulate_working_frames(num_added, t_min, t_max):
 
 # ---------------------------------------------------------------- reading
 def test_read_before_any_memory_fails():
-    manager = MemoryManager(MemoryConfig())
+    manager = MemoryController(MemoryConfig())
     f = make_video(1)[0]
     with pytest.raises(RuntimeError, match="empty"):
         manager.read(f.key, f.selection)
 
 
 def test_read_by_hand_two_memory_elements():
-    manager = MemoryManager(MemoryConfig(top_k=None, strategy="no_long_term"))
+    manager = MemoryController(MemoryConfig(top_k=None, strategy="no_long_term"))
     key = torch.zeros(1, 4, 1, 2)
     key[0, 0, 0, 1] = 2.0  # element 0 at the origin, element 1 at (2, 0, 0, 0)
     value = torch.tensor([1.0, 5.0]).view(1, 1, 1, 1, 2)
@@ -105,7 +105,7 @@ def test_read_by_hand_two_memory_elements():
 
 
 def test_usage_goes_to_the_matched_long_term_and_working_elements():
-    manager = MemoryManager(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=4))
+    manager = MemoryController(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=4))
     frames = make_video(4, key_scale=20.0)  # far-apart keys: reading a stored key is one-hot
     for f in frames:
         step(manager, f)
@@ -113,20 +113,20 @@ def test_usage_goes_to_the_matched_long_term_and_working_elements():
     assert long.size == 8 and work.size == 2 * HW
     # query pixels: long-term elements 1, 6 and working elements 0, 2, 7, 7
     query = torch.cat([long.key[:, :, [1, 6]], work.key[:, :, [0, 2, 7, 7]]], -1).view(1, CK, H, W)
-    long_before, work_before = long.use_count.clone(), work.use_count.clone()
-    life_before = work.life_count.clone()
+    long_before, work_before = long.usage_sum.clone(), work.usage_sum.clone()
+    life_before = work.reads_survived.clone()
     manager.read(query, torch.ones(1, CK, H, W))
-    torch.testing.assert_close(work.life_count - life_before, torch.ones(2 * HW))  # aged by one read
+    torch.testing.assert_close(work.reads_survived - life_before, torch.ones(2 * HW))  # aged by one read
     expected_long = torch.bincount(torch.tensor([1, 6]), minlength=8).float()
     expected_work = torch.bincount(torch.tensor([0, 2, 7, 7]), minlength=2 * HW).float()
-    torch.testing.assert_close(long.use_count - long_before, expected_long)
-    torch.testing.assert_close(work.use_count - work_before, expected_work)
+    torch.testing.assert_close(long.usage_sum - long_before, expected_long)
+    torch.testing.assert_close(work.usage_sum - work_before, expected_work)
 
 
 # ---------------------------------------------------------------- working memory
 def test_working_memory_is_bounded_and_keeps_the_first_frame():
     t_min, t_max = 3, 5
-    manager = MemoryManager(MemoryConfig(min_work_frames=t_min, max_work_frames=t_max, num_prototypes=4))
+    manager = MemoryController(MemoryConfig(min_work_frames=t_min, max_work_frames=t_max, num_prototypes=4))
     frames = make_video(23)
     expected = simulate_working_frames(len(frames), t_min, t_max)
     for t, f in enumerate(frames):
@@ -145,7 +145,7 @@ def test_working_memory_is_bounded_and_keeps_the_first_frame():
 def test_each_consolidation_adds_p_usage_selected_prototypes():
     t_min, t_max, p = 2, 4, 5
     events = []
-    manager = MemoryManager(
+    manager = MemoryController(
         MemoryConfig(min_work_frames=t_min, max_work_frames=t_max, num_prototypes=p, top_k=None),
         consolidation_observer=lambda key, protos, hw: events.append((key, protos, hw)),
     )
@@ -180,7 +180,7 @@ def test_late_group_consolidation_follows_the_official_sieve(entry):
     # T_min = 2, T_max = 5, P = all 3 candidate frames, no potentiation: object 2 enters at
     # frame `entry`; the first consolidation happens when frame 4 is added (candidates 1-3).
     config = MemoryConfig(min_work_frames=2, max_work_frames=5, num_prototypes=3 * HW, potentiation=False)
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     frames = make_video(5, objects_at=lambda t: 1 if t < entry else 2)
     for f in frames:
         step(manager, f)
@@ -204,7 +204,7 @@ def test_late_group_consolidation_follows_the_official_sieve(entry):
 # ---------------------------------------------------------------- long-term memory and eviction
 def test_long_term_memory_is_bounded_over_a_long_run():
     config = MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=4, max_long_term_elements=14)
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     for f in make_video(60):
         out = step(manager, f)
         assert manager.long_size <= 14
@@ -214,12 +214,12 @@ def test_long_term_memory_is_bounded_over_a_long_run():
     assert manager.num_consolidations == 58
     assert manager.num_evicted > 0
     assert manager.long_size >= 4
-    assert manager.long.use_count.shape == (manager.long_size,)
+    assert manager.long.usage_sum.shape == (manager.long_size,)
 
 
 def test_lfu_eviction_removes_the_least_used_elements():
     config = MemoryConfig(top_k=None, min_work_frames=2, max_work_frames=3, num_prototypes=4, max_long_term_elements=10)
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     frames = make_video(8)
     checked = 0
     for f in frames:
@@ -242,7 +242,7 @@ def test_long_term_size_exactly_lt_max_minus_p_does_not_crash():
     # P = 3, LT_max = 9: after two consolidations |LT| = 6 = LT_max - P; the third one asks
     # to evict zero elements (the official code fails with an empty top-k there).
     config = MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=3, max_long_term_elements=9)
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     frames = make_video(6)
     sizes = []
     for f in frames:
@@ -259,11 +259,11 @@ def test_fifo_eviction_without_long_term_usage(caplog):
     config = MemoryConfig(
         min_work_frames=2, max_work_frames=3, num_prototypes=3, max_long_term_elements=9, count_long_term_usage=False
     )
-    manager = MemoryManager(config, consolidation_observer=lambda k, protos, hw: events.append(protos.key))
+    manager = MemoryController(config, consolidation_observer=lambda k, protos, hw: events.append(protos.key))
     with caplog.at_level(logging.WARNING, logger="xmem.memory.manager"):
         for f in make_video(10):
             step(manager, f)
-    assert manager.long.use_count is None
+    assert manager.long.usage_sum is None
     assert manager.num_consolidations == 8 and manager.long_size == 9
     assert manager.num_evicted == 3 * (8 - 3)  # from the fourth consolidation on, 3 per event
     assert torch.equal(manager.long.key, torch.cat(events, -1)[:, :, -9:])  # the newest survive
@@ -277,7 +277,7 @@ def test_eviction_with_several_object_groups_keeps_values_aligned(potentiation):
     config = MemoryConfig(
         min_work_frames=2, max_work_frames=4, num_prototypes=4, max_long_term_elements=12, potentiation=potentiation
     )
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     frames = make_video(30, objects_at=lambda t: 1 + (t >= 4) + (t >= 9), key_scale=20.0, seed=1)
     for f in frames:
         step(manager, f)
@@ -310,7 +310,7 @@ def test_other_prototype_selections_in_the_manager(selection):
     config = MemoryConfig(min_work_frames=2, max_work_frames=4, num_prototypes=5, prototype_selection=selection)
     runs = []
     for _ in range(2):
-        manager = MemoryManager(config)
+        manager = MemoryController(config)
         for f in make_video(9, objects_at=lambda t: 1 if t < 3 else 2):
             step(manager, f)
         runs.append(manager)
@@ -320,7 +320,7 @@ def test_other_prototype_selections_in_the_manager(selection):
 
 
 def test_consolidation_without_selection_terms():
-    manager = MemoryManager(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=2))
+    manager = MemoryController(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=2))
     for f in make_video(5):
         if manager.engaged:
             manager.read(f.key, None)
@@ -333,15 +333,15 @@ def test_consolidation_without_selection_terms():
 def test_memory_without_long_term_grows_linearly(strategy):
     # sparse insertion only spaces out memory frames (in the inference loop); the bank grows
     config = MemoryConfig(strategy=strategy, min_work_frames=2, max_work_frames=3, max_memory_frames=3)
-    manager = MemoryManager(config)
+    manager = MemoryController(config)
     for t, f in enumerate(make_video(12)):
         step(manager, f)
         assert manager.work_size == (t + 1) * HW
-    assert manager.long is None and manager.long_size == 0 and manager.work.use_count is None
+    assert manager.long is None and manager.long_size == 0 and manager.work.usage_sum is None
 
 
 def test_local_window_keeps_first_frame_and_drops_the_oldest():
-    manager = MemoryManager(MemoryConfig(strategy="local_window", max_memory_frames=3))
+    manager = MemoryController(MemoryConfig(strategy="local_window", max_memory_frames=3))
     frames = make_video(10, objects_at=lambda t: 1 if t < 6 else 2)
     for t, f in enumerate(frames):
         step(manager, f)
@@ -356,7 +356,7 @@ def test_local_window_keeps_first_frame_and_drops_the_oldest():
 def test_eager_compression_consolidates_every_frame():
     config = MemoryConfig(strategy="eager_compression", min_work_frames=2, max_work_frames=5, num_prototypes=10)
     events = []
-    manager = MemoryManager(config, consolidation_observer=lambda k, protos, hw: events.append(protos))
+    manager = MemoryController(config, consolidation_observer=lambda k, protos, hw: events.append(protos))
     c = manager.config
     assert (c.min_work_frames, c.max_work_frames, c.num_prototypes, c.prototype_selection) == (1, 2, 4, "random")
     frames = make_video(7)
@@ -368,7 +368,7 @@ def test_eager_compression_consolidates_every_frame():
 
 
 def test_sensory_only_reads_zeros():
-    manager = MemoryManager(MemoryConfig(strategy="sensory_only"))
+    manager = MemoryController(MemoryConfig(strategy="sensory_only"))
     frames = make_video(3, objects_at=lambda t: 2)
     for f in frames:
         step(manager, f)
@@ -379,7 +379,7 @@ def test_sensory_only_reads_zeros():
 
 # ---------------------------------------------------------------- bookkeeping and bad input
 def test_nbytes_sums_both_stores():
-    manager = MemoryManager(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=2))
+    manager = MemoryController(MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=2))
     for f in make_video(4):
         step(manager, f)
     assert manager.long_size > 0
@@ -388,7 +388,7 @@ def test_nbytes_sums_both_stores():
 
 @pytest.mark.parametrize("ids", [[2], [0], [1, 1]])
 def test_object_ids_must_be_one_to_n(ids):
-    manager = MemoryManager(MemoryConfig())
+    manager = MemoryController(MemoryConfig())
     f = make_video(1)[0]
     value = f.value if len(ids) == 1 else torch.cat([f.value, f.value], 1)
     with pytest.raises(ValueError, match="object ids"):
@@ -396,7 +396,7 @@ def test_object_ids_must_be_one_to_n(ids):
 
 
 def test_objects_cannot_disappear():
-    manager = MemoryManager(MemoryConfig())
+    manager = MemoryController(MemoryConfig())
     f = make_video(1, objects_at=lambda t: 2)[0]
     manager.add(f.key, f.shrinkage, f.value, [1, 2])
     with pytest.raises(ValueError, match="disappear"):

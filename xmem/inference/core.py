@@ -1,4 +1,4 @@
-"""The inference engine: one call of :meth:`InferenceCore.step` per frame (paper Fig. 3).
+"""The inference engine: one call of :meth:`SegmentationEngine.step` per frame (paper Fig. 3).
 
 Order of operations per frame t (identical to the official ``InferenceCore.step``):
   1. encode the query (key, selection; shrinkage only on memory frames);
@@ -21,7 +21,7 @@ from torch import Tensor
 from xmem.inference.config import InferenceConfig
 from xmem.inference.transforms import pad_to_multiple, unpad
 from xmem.memory.config import needs_long_term_usage
-from xmem.memory.manager import ConsolidationObserver, MemoryManager
+from xmem.memory.manager import ConsolidationObserver, MemoryController
 from xmem.memory.sensory import SensoryMemory
 from xmem.model.aggregate import aggregate_probabilities
 
@@ -44,7 +44,7 @@ class SegmentationNetwork(Protocol):
     def segment(self, features, readout: Tensor, hidden: Tensor | None, update_hidden: bool = True): ...
 
 
-class InferenceCore:
+class SegmentationEngine:
     """Processes one video frame by frame.
 
     Args:
@@ -67,7 +67,7 @@ class InferenceCore:
         memory_config = config.memory
         if num_frames is not None:
             memory_config = replace(memory_config, count_long_term_usage=needs_long_term_usage(memory_config, num_frames))
-        self.memory = MemoryManager(memory_config, consolidation_observer)
+        self.memory = MemoryController(memory_config, consolidation_observer)
         self.sensory = SensoryMemory(network.hidden_dim)
         self.mem_every, self.mem_offset = config.schedule_for(num_frames or 0)
         self.t = -1

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import InferenceCore, SegmentationNetwork
+from xmem.inference.core import SegmentationEngine, SegmentationNetwork
 from xmem.inference.datasets import FrameSpec, VideoSpec
 from xmem.inference.object_manager import ObjectManager
 from xmem.inference.transforms import image_to_tensor, resize_image, resize_masks, resize_probabilities, resized_shape
@@ -136,7 +136,7 @@ def run_video(
 ) -> pd.DataFrame:
     """Segment one video; returns its per-frame measurements (also written to STATS/<video>.csv)."""
     palette = read_palette(video.palette_source)
-    core = InferenceCore(network, config, num_frames=len(video.frames), consolidation_observer=consolidation_observer)
+    core = SegmentationEngine(network, config, num_frames=len(video.frames), consolidation_observer=consolidation_observer)
     objects = ObjectManager()
     rows = []
     cuda = device.type == "cuda"
@@ -196,7 +196,7 @@ def run_video(
     return table
 
 
-def _measure(video: str, index: int, frame: str, seconds: float, core: InferenceCore, cuda: bool,
+def _measure(video: str, index: int, frame: str, seconds: float, core: SegmentationEngine, cuda: bool,
              device: torch.device) -> dict:
     return {
         "video": video,

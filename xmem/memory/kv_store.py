@@ -46,8 +46,8 @@ class KeyValueStore:
         self.shrinkage: Tensor | None = None
         self.selection: Tensor | None = None
         self.groups: list[ObjectGroup] = []
-        self.use_count: Tensor | None = None  # [N] cumulative affinity received
-        self.life_count: Tensor | None = None  # [N] number of reads survived (+1e-7)
+        self.usage_sum: Tensor | None = None  # [N] cumulative affinity received
+        self.reads_survived: Tensor | None = None  # [N] number of reads survived (+1e-7)
 
     # ----------------------------------------------------------------- properties
     @property
@@ -77,8 +77,8 @@ class KeyValueStore:
         self.selection = _cat(self.selection, selection)
         if self.track_usage:
             zeros = torch.zeros(n, device=key.device, dtype=torch.float32)
-            self.use_count = _cat(self.use_count, zeros)
-            self.life_count = _cat(self.life_count, zeros + 1e-7)
+            self.usage_sum = _cat(self.usage_sum, zeros)
+            self.reads_survived = _cat(self.reads_survived, zeros + 1e-7)
 
     def add_frame(
         self,
@@ -126,14 +126,14 @@ class KeyValueStore:
         """Add one read's usage ([N]) and age every element by one read."""
         if not self.track_usage:
             return
-        self.use_count = self.use_count + usage.reshape(-1).float()
-        self.life_count = self.life_count + 1
+        self.usage_sum = self.usage_sum + usage.reshape(-1).float()
+        self.reads_survived = self.reads_survived + 1
 
     def normalized_usage(self) -> Tensor:
         """Usage per element normalised by the time it spent in this store, [N]."""
         if not self.track_usage:
             raise RuntimeError("this store does not count usage")
-        return self.use_count / self.life_count
+        return self.usage_sum / self.reads_survived
 
     # ----------------------------------------------------------------- removal
     def _select_keys(self, index: Tensor) -> None:
@@ -141,8 +141,8 @@ class KeyValueStore:
         self.shrinkage = None if self.shrinkage is None else self.shrinkage[:, :, index]
         self.selection = None if self.selection is None else self.selection[:, :, index]
         if self.track_usage:
-            self.use_count = self.use_count[index]
-            self.life_count = self.life_count[index]
+            self.usage_sum = self.usage_sum[index]
+            self.reads_survived = self.reads_survived[index]
 
     def remove_range(self, start: int, end: int, min_group_size: int) -> None:
         """Drop key positions [start, end) (``end`` relative to N when <= 0, like a slice).
@@ -180,6 +180,6 @@ class KeyValueStore:
 
     # ----------------------------------------------------------------- accounting
     def nbytes(self) -> int:
-        tensors = [self.key, self.shrinkage, self.selection, self.use_count, self.life_count]
+        tensors = [self.key, self.shrinkage, self.selection, self.usage_sum, self.reads_survived]
         tensors += [g.values for g in self.groups]
         return sum(t.numel() * t.element_size() for t in tensors if t is not None)

@@ -40,7 +40,7 @@ def _cat(tensors: list[Tensor | None], dim: int) -> Tensor | None:
     return torch.cat(present, dim)
 
 
-class MemoryManager:
+class MemoryController:
     """Working memory + long-term memory with consolidation and LFU eviction.
 
     ``consolidation_observer(candidate_key, prototypes, frame_hw)`` is called at every

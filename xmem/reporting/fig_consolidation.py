@@ -21,7 +21,7 @@ from PIL import Image
 
 from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import InferenceCore
+from xmem.inference.core import SegmentationEngine
 from xmem.inference.datasets import VideoSpec, list_videos_from_args
 from xmem.inference.object_manager import ObjectManager
 from xmem.inference.transforms import image_to_tensor, pad_to_multiple, resize_image, resize_masks, resized_shape
@@ -99,7 +99,7 @@ def capture_first_consolidation(network, video: VideoSpec, inference: InferenceC
         seen["indices"] = None if prototypes.indices is None else prototypes.indices.cpu().numpy()
         seen["affinity"] = None if prototypes.affinity is None else prototypes.affinity.float().cpu().numpy()
 
-    core = InferenceCore(network, inference, num_frames=len(video.frames), consolidation_observer=observer)
+    core = SegmentationEngine(network, inference, num_frames=len(video.frames), consolidation_observer=observer)
     objects = ObjectManager()
     processed: list[tuple[str, np.ndarray]] = []  # (frame name, processed-size RGB) per step t
     memory_t: list[int] = []
