@@ -72,10 +72,10 @@ def agreement(a: list[np.ndarray], b: list[np.ndarray], probs_b: list[np.ndarray
     return equal / max(total, 1)
 
 
-def make_clip(num_frames: int, seed: int = 0, object_scale: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def make_clip(num_frames: int, seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Blocky random background with three moving flat-coloured ellipses (semi-axes 60 x 90
-    pixels at 480x854, scaled with the frame and by ``object_scale``); returns the frames and the true label map of every frame
-    (the first one is the prompt)."""
+    pixels at 480x854, scaled with the frame); returns the frames and the true label map of
+    every frame (the first one is the prompt)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:H, 0:W]
     background = (rng.random((H // 8 + 1, W // 8 + 1, 3)) * 255).astype(np.uint8).repeat(8, 0).repeat(8, 1)[:H, :W]
@@ -86,7 +86,7 @@ def make_clip(num_frames: int, seed: int = 0, object_scale: float = 1.0) -> tupl
         mask = np.zeros((H, W), np.uint8)
         for k in range(3):
             cy, cx = (120 + 110 * k) * sy, (150 + 8 * t + 180 * k) * sx
-            inside = ((yy - cy) / (60.0 * sy * object_scale)) ** 2 + ((xx - cx) / (90.0 * sx * object_scale)) ** 2 <= 1
+            inside = ((yy - cy) / (60.0 * sy)) ** 2 + ((xx - cx) / (90.0 * sx)) ** 2 <= 1
             img[inside] = (np.array([200, 60, 60]) if k == 0 else np.array([60, 200 - 50 * k, 60 + 80 * k]))
             mask[inside] = k + 1
         frames.append(img)
@@ -124,7 +124,7 @@ def read_video(frames_dir: Path, masks_dir: Path, max_frames: int) -> tuple[list
     return frames, truth
 
 
-def mean_iou(masks: list[np.ndarray], truth: list[np.ndarray | None], labels=(1, 2, 3)) -> float:
+def mean_iou(masks: list[np.ndarray], truth: list[np.ndarray | None], labels: list[int]) -> float:
     """Mean IoU over objects and frames after the prompt: whether the weights segment the clip
     at all (agreement on weights that output background everywhere would mean nothing)."""
     ious = []
@@ -263,8 +263,6 @@ def main() -> int:
     parser.add_argument("--video", type=Path, nargs=2, metavar=("FRAMES_DIR", "MASKS_DIR"), default=None,
                         help="run on this video (e.g. DAVIS JPEGImages/480p/<video> Annotations/480p/<video>) "
                              "instead of the generated clip; the first frame's mask is the prompt")
-    parser.add_argument("--object-scale", type=float, default=1.0,
-                        help="scale the objects' size (e.g. to the object sizes that --weights were trained on)")
     args = parser.parse_args()
     global H, W
     H, W = args.height, args.width
@@ -282,7 +280,7 @@ def main() -> int:
         frames, truth = read_video(args.video[0], args.video[1], args.frames)
         H, W = frames[0].shape[:2]
     else:
-        frames, truth = make_clip(args.frames, object_scale=args.object_scale)
+        frames, truth = make_clip(args.frames)
     first = truth[0]
     labels = object_labels(first)
     result: dict = {"clip": str(args.video[0]) if args.video else "generated", "frames": len(frames),

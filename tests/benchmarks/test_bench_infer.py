@@ -59,7 +59,7 @@ def test_mean_iou_over_objects_after_the_prompt():
     truth = [np.array([[1, 2, 3, 0]]), np.array([[1, 1, 2, 3]])]
     pred = [np.zeros((1, 4), np.uint8), np.array([[1, 0, 2, 2]])]  # the prompt frame is not scored
     # object 1: 1/2, object 2: 1/2 (pred covers two pixels, truth one), object 3: 0/1
-    assert bench.mean_iou(pred, truth) == (0.5 + 0.5 + 0.0) / 3
+    assert bench.mean_iou(pred, truth, [1, 2, 3]) == (0.5 + 0.5 + 0.0) / 3
 
 
 def test_clip_truth_matches_the_drawn_objects():
