@@ -33,6 +33,15 @@ def test_bootstrap_fraction_official_numbers():
     assert [keep_fraction_at(i, 100, b) for i in (19, 45, 70)] == pytest.approx([1.0, 0.575, 0.15])
 
 
+def test_bootstrap_fraction_is_bitwise_the_official_expression():
+    # official BootstrappedCE: top_p + (1 - top_p) * ((end_warm - it) / (end_warm - start_warm)).
+    # At it = 20001 the other grouping, (1 - top_p) * (end - it) / (end - start), is one ulp off.
+    b = BootstrapConfig()
+    for it in (20_001, 20_002, 45_678):
+        assert keep_fraction_at(it, 100_000, b) == 0.15 + (1 - 0.15) * ((70_000 - it) / (70_000 - 20_000))
+    assert 0.15 + (1 - 0.15) * (70_000 - 20_001) / 50_000 != 0.15 + (1 - 0.15) * ((70_000 - 20_001) / 50_000)
+
+
 def test_static_stage_bootstrap_matches_official_iterations():
     static = config_from_dict({}, check_paths=False).static
     assert static.iterations == 150_000

@@ -234,6 +234,7 @@ class XMemNetwork(nn.Module):
         if self.hidden_dim > 0 and hidden is None:
             raise XMemError("segment: hidden state is None but the network has sensory memory (use zero_hidden)")
         hidden, object_logits = self.decoder(f16, f8, f4, hidden, readout, update_hidden)
-        # aggregation in fp32 even under autocast: bf16 probabilities tie far too often
-        logits, prob = aggregate_objects(torch.sigmoid(object_logits.float()), selector)
+        # aggregation in fp32 even under autocast: bf16 probabilities tie far too often (fp64 stays fp64)
+        object_logits = object_logits.to(torch.promote_types(object_logits.dtype, torch.float32))
+        logits, prob = aggregate_objects(torch.sigmoid(object_logits), selector)
         return SegmentOutput(hidden=hidden, logits=logits, prob=prob)

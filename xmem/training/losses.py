@@ -17,6 +17,12 @@ from torch import Tensor
 from xmem.training.batch import ClipOutput, TrainingBatch
 
 
+def _at_least_fp32(x: Tensor) -> Tensor:
+    """fp16 / bf16 (autocast) -> fp32; fp32 and fp64 unchanged (the losses are never computed
+    in less than fp32, and an fp64 step stays fp64)."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 def bootstrapped_cross_entropy(logits: Tensor, target: Tensor, keep_fraction: float) -> Tensor:
     """Mean cross-entropy of the hardest ``keep_fraction`` of the pixels.
 
@@ -90,11 +96,11 @@ def clip_loss(output: ClipOutput, batch: TrainingBatch, keep_fraction: float) ->
     for i, (logits, masks) in enumerate(zip(output.logits, output.masks)):
         target = labels[:, i + 1]
         ce = sum(
-            bootstrapped_cross_entropy(logits[s : s + 1, : num_objects[s] + 1].float(), target[s : s + 1], keep_fraction)
+            bootstrapped_cross_entropy(_at_least_fp32(logits[s : s + 1, : num_objects[s] + 1]), target[s : s + 1], keep_fraction)
             for s in range(b)
         ) / b
         ce_total = ce_total + ce
-        dice_total = dice_total + dice_loss(masks.float(), target)
+        dice_total = dice_total + dice_loss(_at_least_fp32(masks), target)
     total = ce_total + dice_total
     return LossTerms(total=total, ce=float(ce_total.detach()), dice=float(dice_total.detach()),
                      keep_fraction=float(keep_fraction))

@@ -41,7 +41,8 @@ def keep_fraction_at(iteration: int, iterations: int, bootstrap: BootstrapConfig
         return 1.0
     if iteration > end or end == start:
         return bootstrap.top_p
-    return bootstrap.top_p + (1.0 - bootstrap.top_p) * (end - iteration) / (end - start)
+    # the official order of operations: (1 - top_p) * ((end - it) / (end - start)), bit for bit
+    return bootstrap.top_p + (1.0 - bootstrap.top_p) * ((end - iteration) / (end - start))
 
 
 def lr_milestones(stage: StageConfig) -> list[int]:
