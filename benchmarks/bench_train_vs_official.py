@@ -3,7 +3,7 @@
 Usage (a checkout of https://github.com/hkchengrex/XMem is needed; it is imported from that
 path at run time, never copied into this project):
 
-    python benchmarks/bench_train_vs_official.py --official-repo /path/to/XMem [--size 96] [--threads 2]
+    python benchmarks/bench_train_vs_official.py --official-repo /path/to/XMem [--size 64] [--threads 2]
 
 Same weights (the paper network, random init or --weights; our state dict loads strictly into
 the official ``XMem``), same batch (3 object slots: sample 0 has three objects, sample 1 two and
@@ -263,7 +263,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official-repo", type=Path, required=True)
     parser.add_argument("--weights", type=Path, default=None, help="paper-network weights (default: random, seed 0)")
-    parser.add_argument("--size", type=int, default=96, help="crop size (a multiple of 16)")
+    parser.add_argument("--size", type=int, default=64, help="crop size (a multiple of 16)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
