@@ -3,10 +3,10 @@
 Usage (a checkout of https://github.com/hkchengrex/XMem is needed; it is imported from that
 path at run time, never copied into this project):
 
-    python benchmarks/bench_train_vs_official.py --official-repo /path/to/XMem [--size 64] [--threads 2]
+    python benchmarks/bench_train_vs_official.py --official-repo /path/to/XMem [--size 64] [--threads 2] [--seed 0]
 
 Same weights (the paper network, random init or --weights; our state dict loads strictly into
-the official ``XMem``), same batch (3 object slots: sample 0 has three objects, sample 1 two and
+the official ``XMem``; --seed sets both), same batch (3 object slots: sample 0 has three objects, sample 1 two and
 a padded slot, sample 2 an empty clip, for which the official datasets mark slot 0 as present),
 T = 4 frames and num_ref_frames = 3 (every frame reads all previous frames: no reference frame is
 drawn), deep-update probability 1 (every memorised frame gets a deep update). Both run at two
@@ -265,6 +265,7 @@ def main() -> int:
     parser.add_argument("--weights", type=Path, default=None, help="paper-network weights (default: random, seed 0)")
     parser.add_argument("--size", type=int, default=64, help="crop size (a multiple of 16)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and of the batch")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
     if not (args.official_repo / "model" / "trainer.py").is_file():
@@ -275,12 +276,12 @@ def main() -> int:
     if args.weights is not None:
         state_dict = read_state_dict(args.weights)
     else:
-        torch.manual_seed(0)
+        torch.manual_seed(args.seed)
         state_dict = copy.deepcopy(XMemNetwork(NetworkConfig()).state_dict())
-    batch = make_batch(args.size)
+    batch = make_batch(args.size, args.seed)
 
     trainers = {dtype: official_trainer(args.official_repo, state_dict, dtype) for dtype in (torch.float32, torch.float64)}
-    report = {"size": args.size, "batch": list(OBJECTS_PER_SAMPLE), "frames": T, "regimes": {}}
+    report = {"size": args.size, "seed": args.seed, "batch": list(OBJECTS_PER_SAMPLE), "frames": T, "regimes": {}}
     for regime, iteration in ITERATIONS.items():
         ours = run_ours(state_dict, batch, iteration)
         off32 = run_official(trainers[torch.float32], state_dict, batch, iteration, torch.float32)
