@@ -6,8 +6,9 @@ path at run time, never copied into this project):
     python benchmarks/bench_train_vs_official.py --official-repo /path/to/XMem [--size 64] [--threads 2] [--seed 0]
 
 Same weights (the paper network, random init or --weights; our state dict loads strictly into
-the official ``XMem``; --seed sets both), same batch (3 object slots: sample 0 has three objects, sample 1 two and
-a padded slot, sample 2 an empty clip, for which the official datasets mark slot 0 as present),
+the official ``XMem``), same batch (--seed sets both; 3 object slots: sample 0 has three
+objects, sample 1 two and a padded slot, sample 2 an empty clip, for which the official
+datasets mark slot 0 as present),
 T = 4 frames and num_ref_frames = 3 (every frame reads all previous frames: no reference frame is
 drawn), deep-update probability 1 (every memorised frame gets a deep update). Both run at two
 iterations of the official main stage (start_warm 20K, end_warm 70K, top_p 0.15): one before
@@ -262,7 +263,7 @@ def check_randomness(name: str, result: StepResult) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official-repo", type=Path, required=True)
-    parser.add_argument("--weights", type=Path, default=None, help="paper-network weights (default: random, seed 0)")
+    parser.add_argument("--weights", type=Path, default=None, help="paper-network weights (default: random, from --seed)")
     parser.add_argument("--size", type=int, default=64, help="crop size (a multiple of 16)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights and of the batch")
