@@ -3,7 +3,7 @@
 The kernel releases a ``flock`` when its holder exits for any reason, SIGKILL included, so a
 lock file left on disk by a killed process never blocks anyone: only a live holder does.
 Used by ``xmem infer`` (one writer per output folder) and by the Snakefile (telling Snakemake's
-own lock files, which carry no owner, from stale ones).
+own lock files, which carry no owner, from stale ones: :func:`hold_snakemake_directory`).
 """
 
 from __future__ import annotations
@@ -53,3 +53,38 @@ def held_lock(path: str | os.PathLike) -> Iterator[bool]:
     finally:
         if fd is not None:
             os.close(fd)
+
+
+SNAKEMAKE_RUN_LOCK = "xmem-runs.lock"
+
+
+def hold_snakemake_directory(persistence_dir: str | os.PathLike = ".snakemake") -> tuple[int, list[Path]]:
+    """Mark this Snakemake process as live on its working directory; remove stale Snakemake locks.
+
+    Snakemake's lock files (``.snakemake/locks/*.lock``) list files, not owners, so after a
+    SIGKILL they block every later run until ``--unlock``. Every run of our Snakefile holds a
+    *shared* flock on ``.snakemake/xmem-runs.lock`` from the moment its Snakefile is parsed
+    (before Snakemake writes its locks) until it exits. Getting the lock *exclusively* first
+    therefore proves that no run of this workflow is alive on the directory: any Snakemake lock
+    file there was left by a killed run and is removed. Concurrent live runs keep Snakemake's
+    own locking untouched.
+
+    Returns (descriptor to keep open for the process's lifetime, removed lock files).
+    """
+    persistence_dir = Path(persistence_dir)
+    persistence_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(persistence_dir / SNAKEMAKE_RUN_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    removed: list[Path] = []
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            os.close(fd)
+            raise
+    else:
+        lock_dir = persistence_dir / "locks"
+        removed = sorted(lock_dir.glob("*.lock")) if lock_dir.is_dir() else []
+        for stale in removed:
+            stale.unlink(missing_ok=True)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # held (shared) until the process exits
+    return fd, removed
