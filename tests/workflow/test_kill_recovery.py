@@ -53,19 +53,33 @@ def test_rerun_after_sigkill_completes_with_the_plain_command(tmp_path):
     assert not list((tmp_path / ".snakemake" / "locks").glob("*.lock"))
 
 
+LIVE_RUN = """
+import sys, time
+from pathlib import Path
+from xmem.utils.locks import hold_snakemake_directory
+hold_snakemake_directory(".snakemake")  # what the Snakefile does in a live run
+locks = Path(".snakemake/locks")
+locks.mkdir(parents=True, exist_ok=True)
+(locks / "0.output.lock").write_text(sys.argv[1] + "\\n")  # what Snakemake writes for its outputs
+print("live", flush=True)
+time.sleep(300)
+"""
+
+
 def test_a_live_run_is_not_unlocked(tmp_path):
-    """The stale-lock removal must not touch the locks of a run that is alive."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), *COMMAND]
-    first = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    """The stale-lock removal must not touch the locks of a run that is alive (a stand-in run that
+    holds the directory as the Snakefile does, with Snakemake's lock on the target: no timing race)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    live = subprocess.Popen([sys.executable, "-c", LIVE_RUN, TARGET], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not started_job(tmp_path):
-            assert first.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        second = snakemake(tmp_path, *COMMAND, timeout=120)
+        assert live.stdout.readline().strip() == "live"
+        second = snakemake(tmp_path, *COMMAND, timeout=300)
         assert second.returncode != 0 and "LockException" in second.stderr, second.stderr[-2000:]
         assert "stale Snakemake lock" not in second.stderr
+        assert (tmp_path / ".snakemake" / "locks" / "0.output.lock").exists()
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+        live.kill()
+        live.wait()
+    rerun = snakemake(tmp_path, *COMMAND, timeout=300)  # the stand-in is dead: its lock is stale now
+    assert rerun.returncode == 0 and "stale Snakemake lock" in rerun.stderr, rerun.stderr[-2000:]
