@@ -15,6 +15,19 @@ validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.s
 
 
 include: "workflow/rules/common.smk"
+
+
+# After a kill -9, Snakemake's lock files would block the rerun until --unlock: they are removed
+# when no run of this workflow is alive on the directory (docs/workflow.md, "After a kill").
+if workflow.is_main_process:
+    from snakemake.logging import logger
+    from xmem.utils.locks import hold_snakemake_directory
+
+    RUN_LOCK, STALE_LOCKS = hold_snakemake_directory(".snakemake")
+    if STALE_LOCKS:
+        logger.warning(f"removed {len(STALE_LOCKS)} stale Snakemake lock file(s) left by a killed run")
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/infer.smk"

@@ -34,6 +34,15 @@ def configure_threads() -> None:
         sys.modules["torch"].set_num_threads(int(value))  # only subcommands that use torch import it
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, except unset ones (None) and off switches."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xmem", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -55,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module_name, help_text = SUBCOMMANDS[global_args.command]
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"xmem {global_args.command}", description=help_text)
+    parser = argparse.ArgumentParser(prog=f"xmem {global_args.command}", description=help_text,
+                                     formatter_class=HelpFormatter)
     module.add_arguments(parser)
     args = parser.parse_args(rest)
     try:

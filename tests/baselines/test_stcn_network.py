@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -11,12 +9,12 @@ from baselines.stcn import STCN_PROFILES, STCNConfig, STCNNetwork
 from xmem.errors import XMemError
 from xmem.model.config import NAMED_BACKBONES
 
-TSV = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "stcn_state_dict.tsv"
 
-
-def official_entries() -> list[tuple[str, list[int], str]]:
+@pytest.fixture(scope="module")
+def official(shared) -> list[tuple[str, list[int], str]]:
+    """(key, shape, dtype) of the official checkpoint's state dict, from ../shared/reference/stcn_state_dict.tsv."""
     rows = []
-    for line in TSV.read_text().splitlines():
+    for line in shared("reference/stcn_state_dict.tsv").read_text().splitlines():
         if line.startswith("#") or not line.strip():
             continue
         key, shape, dtype = line.split("\t")
@@ -33,14 +31,13 @@ def meta_network(config: STCNConfig) -> STCNNetwork:
         return STCNNetwork(config)
 
 
-def test_paper_state_dict_equals_official_checkpoint():
-    official = official_entries()
+def test_paper_state_dict_equals_official_checkpoint(official):
     assert len(official) == 405
     assert entries(meta_network(STCNConfig())) == official  # keys, order, shapes, dtypes
 
 
-def test_value_trunk_convolutions_have_biases_key_trunk_does_not():
-    keys = {k for k, _, _ in official_entries()}
+def test_value_trunk_convolutions_have_biases_key_trunk_does_not(official):
+    keys = {k for k, _, _ in official}
     assert "value_encoder.layer2.0.downsample.0.bias" in keys and "value_encoder.conv1.bias" in keys
     assert not any(k.startswith("key_encoder.") and ".conv" in k and k.endswith(".bias") for k in keys)
 

@@ -8,8 +8,7 @@ import numpy as np
 
 from xmem.utils.masks import write_index_mask
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURE = SHARED / "fixtures" / "davis-eval"
+DAVIS_FIXTURE = "fixtures/davis-eval"  # in ../shared: davis2017-evaluation's inputs and its CSVs
 
 
 def write_sequence(root: Path, name: str, masks: list[np.ndarray], frames: list[str] | None = None) -> Path:

@@ -7,19 +7,20 @@ import zipfile
 
 import numpy as np
 import pandas as pd
-from eval_helpers import FIXTURE, square, write_sequence
+from eval_helpers import DAVIS_FIXTURE, square, write_sequence
 
 from xmem.cli import main
 
 
-def test_davis_mode_writes_csvs_matching_official(tmp_path):
+def test_davis_mode_writes_csvs_matching_official(tmp_path, shared):
+    fixture = shared(DAVIS_FIXTURE)
     (tmp_path / "seqs.txt").write_text("dog\nhorsejump-high\n")
     out = tmp_path / "scores"
-    code = main(["evaluate", "--gt", str(FIXTURE / "gt"), "--pred", str(FIXTURE / "pred"), "--out", str(out),
+    code = main(["evaluate", "--gt", str(fixture / "gt"), "--pred", str(fixture / "pred"), "--out", str(out),
                  "--sequences", str(tmp_path / "seqs.txt"), "--processes", "1"])
     assert code == 0
     per_sequence = pd.read_csv(out / "per-sequence_results.csv")
-    official = pd.read_csv(FIXTURE / "official" / "per-sequence_results.csv").set_index("Sequence")
+    official = pd.read_csv(fixture / "official" / "per-sequence_results.csv").set_index("Sequence")
     assert per_sequence["Sequence"].tolist() == ["dog_1", "horsejump-high_1", "horsejump-high_2"]
     np.testing.assert_allclose(per_sequence[["J-Mean", "F-Mean"]].to_numpy(),
                                official.loc[per_sequence["Sequence"], ["J-Mean", "F-Mean"]].to_numpy(), atol=1e-4)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from eval_helpers import FIXTURE, square, write_sequence
+from eval_helpers import DAVIS_FIXTURE, square, write_sequence
 from PIL import Image
 
 from xmem.errors import XMemError
@@ -18,18 +19,23 @@ SHAPE = (24, 32)
 
 
 @pytest.fixture(scope="module")
-def fixture_result():
-    return evaluate_davis(FIXTURE / "gt", FIXTURE / "pred", FIXTURE / "sequences.txt")
+def fixture_dir(shared) -> Path:
+    return shared(DAVIS_FIXTURE)
 
 
-def test_fixture_global_matches_official(fixture_result):
-    official = pd.read_csv(FIXTURE / "official" / "global_results.csv")
+@pytest.fixture(scope="module")
+def fixture_result(fixture_dir):
+    return evaluate_davis(fixture_dir / "gt", fixture_dir / "pred", fixture_dir / "sequences.txt")
+
+
+def test_fixture_global_matches_official(fixture_dir, fixture_result):
+    official = pd.read_csv(fixture_dir / "official" / "global_results.csv")
     assert list(fixture_result.global_table.columns) == list(official.columns)
     np.testing.assert_allclose(fixture_result.global_table.to_numpy(), official.to_numpy(), atol=1e-4, rtol=0)
 
 
-def test_fixture_per_sequence_matches_official(fixture_result):
-    official = pd.read_csv(FIXTURE / "official" / "per-sequence_results.csv")
+def test_fixture_per_sequence_matches_official(fixture_dir, fixture_result):
+    official = pd.read_csv(fixture_dir / "official" / "per-sequence_results.csv")
     ours = fixture_result.per_sequence
     assert list(ours.columns) == list(official.columns)
     assert ours["Sequence"].tolist() == official["Sequence"].tolist()
@@ -45,10 +51,10 @@ def test_fixture_per_frame_rows(fixture_result):
     assert len(per_frame) == 1060  # sum over sequences of (frames - 2) * objects
 
 
-def test_processes_give_identical_tables():
+def test_processes_give_identical_tables(fixture_dir):
     names = ["dog", "kite-surf"]
-    single = evaluate_davis(FIXTURE / "gt", FIXTURE / "pred", names, processes=1)
-    pooled = evaluate_davis(FIXTURE / "gt", FIXTURE / "pred", names, processes=2)
+    single = evaluate_davis(fixture_dir / "gt", fixture_dir / "pred", names, processes=1)
+    pooled = evaluate_davis(fixture_dir / "gt", fixture_dir / "pred", names, processes=2)
     pd.testing.assert_frame_equal(single.per_frame, pooled.per_frame)
     pd.testing.assert_frame_equal(single.global_table, pooled.global_table)
 

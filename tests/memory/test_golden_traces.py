@@ -1,19 +1,17 @@
 """The memory manager reproduces traces recorded from the official XMem MemoryManager."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from xmem.memory.config import MemoryConfig
 from xmem.memory.manager import MemoryController
 
-GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "xmem-memory-golden.pt"
 
 
-def load_scenarios():
-    assert GOLDEN.exists(), f"{GOLDEN} not found: the shared/ fixtures must sit beside the repository"
-    return {s["name"]: s for s in torch.load(GOLDEN, weights_only=True)["scenarios"]}
+@pytest.fixture(scope="module")
+def scenarios(shared) -> dict:
+    golden = shared("fixtures/xmem-memory-golden.pt")
+    return {s["name"]: s for s in torch.load(golden, weights_only=True)["scenarios"]}
 
 
 SCENARIOS = [
@@ -24,8 +22,8 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_manager_reproduces_official_trace(name):
-    scenario = load_scenarios()[name]
+def test_manager_reproduces_official_trace(scenarios, name):
+    scenario = scenarios[name]
     manager = MemoryController(MemoryConfig.from_official(scenario["config"]))
     for step in scenario["steps"]:
         if step["t"] > 0:
@@ -39,9 +37,8 @@ def test_manager_reproduces_official_trace(name):
         assert manager.long_size == step["long_size"], f"t={step['t']}"
 
 
-def test_traces_exercise_consolidation_and_eviction():
+def test_traces_exercise_consolidation_and_eviction(scenarios):
     """Guard against a fixture that would make the golden test vacuous."""
-    scenarios = load_scenarios()
     longs = [s["long_size"] for s in scenarios["single_group_consolidation_and_eviction"]["steps"]]
     assert max(longs) == 100 and longs[-1] == 100  # LT_max reached: eviction happened
     late = scenarios["late_object_group_no_eviction"]["steps"]

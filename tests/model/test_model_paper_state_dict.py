@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from xmem.model import NetworkConfig, XMemNetwork
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TSV = REPO_ROOT.parent / "shared" / "reference" / "xmem_state_dict.tsv"  # ../shared from the repo root
 SENSORY_PREFIXES = ("decoder.hidden_update.", "value_encoder.hidden_reinforce.")
 
 
-def official_entries() -> list[tuple[str, list[int], str]]:
+@pytest.fixture(scope="module")
+def official(shared) -> list[tuple[str, list[int], str]]:
+    """(key, shape, dtype) of the official checkpoint's state dict, from ../shared/reference/xmem_state_dict.tsv."""
     rows = []
-    for line in TSV.read_text().splitlines():
+    for line in shared("reference/xmem_state_dict.tsv").read_text().splitlines():
         if line.startswith("#") or not line.strip():
             continue
         key, shape, dtype = line.split("\t")
@@ -33,17 +31,16 @@ def meta_network(config: NetworkConfig) -> XMemNetwork:
         return XMemNetwork(config)
 
 
-def test_paper_state_dict_equals_official_checkpoint():
-    official = official_entries()
+def test_paper_state_dict_equals_official_checkpoint(official):
     assert len(official) == 412
     assert sum(1 for k, _, _ in official if k.endswith("num_batches_tracked")) == 58
     assert entries(meta_network(NetworkConfig())) == official
 
 
-def test_no_sensory_state_dict_matches_xmem_no_sensory():
+def test_no_sensory_state_dict_matches_xmem_no_sensory(official):
     """XMem-no-sensory.pth: no GRUs; the decoder fuser takes value_dim (512) channels + f16 (1024)."""
     expected = []
-    for key, shape, dtype in official_entries():
+    for key, shape, dtype in official:
         if key.startswith(SENSORY_PREFIXES):
             continue
         if key in ("decoder.fuser.block1.conv1.weight", "decoder.fuser.block1.downsample.weight"):

@@ -31,10 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder for the CSV files (or submission.zip)")
     parser.add_argument("--mode", choices=MODES, default="davis",
                         help="davis: DAVIS 2017 protocol; lv: Long-time Video (sparse annotations); "
-                             "youtube: YouTube-VOS (default: davis)")
+                             "youtube: YouTube-VOS")
     parser.add_argument("--sequences", type=Path, default=None,
                         help="text file with the sequences to evaluate, one per line (default: every GT folder)")
-    parser.add_argument("--processes", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument("--processes", type=int, default=1, help="worker processes")
     parser.add_argument("--seen-categories", type=Path, default=None,
                         help="youtube: training categories, one per line (or the training meta.json)")
     parser.add_argument("--meta", type=Path, default=None, help="youtube: meta.json (default: GT/meta.json)")

@@ -210,10 +210,11 @@ def evaluate_youtube(
 def write_youtube_submission(pred_root: str | os.PathLike, out_zip: str | os.PathLike) -> Path:
     """Zip ``<video>/<frame>.png`` predictions as ``Annotations/<video>/<frame>.png`` (atomically).
 
-    Every PNG header is checked to be a palette or grayscale index mask.
+    Every PNG header is checked to be a palette or grayscale index mask. Folders whose name starts
+    with ``.`` or ``_`` are not videos (``xmem infer`` writes its per-frame CSVs into ``_stats/``).
     """
     root = prediction_root(pred_root)
-    videos = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    videos = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if not videos:
         raise XMemError(f"--pred {root}: no video folders to put in the submission")
     out_zip = Path(out_zip)

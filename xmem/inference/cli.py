@@ -12,6 +12,7 @@ from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import DATASETS, list_videos
 from xmem.inference.runner import prepare_network, run_videos
+from xmem.inference.validation import check_videos, log_processing_sizes, output_lock, prepare_output_dir
 from xmem.memory.config import STRATEGIES, MemoryConfig
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", required=True, type=Path, help="network weights (official .pth format)")
     p.add_argument("--data", required=True, type=Path, help="dataset root")
     p.add_argument("--out", required=True, type=Path, help="output folder: OUT/<video>/<frame>.png")
-    p.add_argument("--model", choices=sorted(MODEL_DEFAULTS), default="xmem")
-    p.add_argument("--dataset", choices=DATASETS, default="generic")
-    p.add_argument("--split", choices=("val", "test-dev"), default="val")
-    p.add_argument("--size", type=int, default=480, help="shorter side in pixels; -1 = native resolution")
+    p.add_argument("--model", choices=sorted(MODEL_DEFAULTS), default="xmem", help="network kind of --weights")
+    p.add_argument("--dataset", choices=DATASETS, default="generic",
+                   help="layout of --data (generic: JPEGImages/<video>/, Annotations/<video>/; see docs/inference.md)")
+    p.add_argument("--split", choices=("val", "test-dev"), default="val", help="d17 / YouTube-VOS split")
+    p.add_argument("--size", type=int, default=480, help="shorter side in pixels, as the official evaluation (480); -1 = native resolution "
+                        "(use it for frames smaller than 480 px: no upscaling)")
     p.add_argument("--mem-every", type=int, default=5, help="r: memorise every r-th frame")
     p.add_argument("--mem-offset", type=int, default=0, help="o in [0, r): memorise frames o, o+r, ... after the prompt")
-    p.add_argument("--top-k", type=int, default=None, help="top-k filtering (XMem 30, STCN 20)")
+    p.add_argument("--top-k", type=int, default=None, help="top-k filtering (default: 30 for XMem, 20 for STCN)")
     p.add_argument("--min-mid-term-frames", type=int, default=5, help="T_min")
     p.add_argument("--max-mid-term-frames", type=int, default=10, help="T_max")
     p.add_argument("--num-prototypes", type=int, default=128, help="P")
@@ -41,21 +44,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deep-update-every", type=int, default=-1,
                    help="-1: with every memory frame; 0: never; k: every k-th frame")
     p.add_argument("--disable-long-term", action="store_true", help="same as --strategy no_long_term")
-    p.add_argument("--strategy", choices=STRATEGIES, default=None, help="long-video strategy (Tables 4, 7)")
-    p.add_argument("--prototype-selection", choices=("usage", "random", "kmeans"), default="usage")
-    p.add_argument("--no-potentiation", action="store_true")
+    p.add_argument("--strategy", choices=STRATEGIES, default=None, help="long-video strategy, Tables 4, 7 (default: consolidation for XMem, no_long_term for STCN)")
+    p.add_argument("--prototype-selection", choices=("usage", "random", "kmeans"), default="usage", help="how prototypes are picked at consolidation")
+    p.add_argument("--no-potentiation", action="store_true", help="consolidate without memory potentiation")
     p.add_argument("--max-memory-frames", type=int, default=50,
                    help="capacity of local_window / frame budget of sparse_insertion")
     p.add_argument("--save", choices=("all", "annotated", "required"), default=None,
                    help="which frames get an output mask (default: all; YouTube-VOS: required)")
     p.add_argument("--save-probs", type=Path, default=None, help="also write per-frame probabilities here")
-    p.add_argument("--stats-dir", type=Path, default=None, help="per-frame CSVs (default OUT/_stats)")
+    p.add_argument("--stats-dir", type=Path, default=None, help="per-frame CSVs (default: OUT/_stats)")
     p.add_argument("--videos", nargs="*", default=None, help="only these videos")
     p.add_argument("--flip", action="store_true", help="process mirrored frames (for flip merging)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the network runs")
     p.add_argument("--amp", action="store_true", help="bf16 autocast on CPU, fp16 on CUDA")
     p.add_argument("--seed", type=int, default=0, help="seed for random / k-means prototype selection")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars (they are shown only when stderr is a terminal)")
 
 
 def build_config(args: argparse.Namespace) -> InferenceConfig:
@@ -104,8 +108,13 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             raise XMemError(f"--videos: {', '.join(missing)} not found in {args.data}")
         videos = [v for v in videos if v.name in set(args.videos)]
-    network = prepare_network(load_model(args.model, args.weights, device), device)
-    stats = args.stats_dir or (args.out / "_stats")
-    log.info("%s on %d videos from %s (%s) -> %s", args.model, len(videos), args.data, args.dataset, args.out)
-    run_videos(network, videos, config, args.out, stats, device, args.save_probs, progress=not args.no_progress)
+    log_processing_sizes(check_videos(videos), config.size)  # every video checked before the first is processed
+    for folder, option in ((args.out, "--out"), (args.stats_dir, "--stats-dir"), (args.save_probs, "--save-probs")):
+        if folder is not None:
+            prepare_output_dir(folder, option)
+    with output_lock(args.out):
+        network = prepare_network(load_model(args.model, args.weights, device), device)
+        stats = args.stats_dir or (args.out / "_stats")
+        log.info("%s on %d videos from %s (%s) -> %s", args.model, len(videos), args.data, args.dataset, args.out)
+        run_videos(network, videos, config, args.out, stats, device, args.save_probs, progress=not args.no_progress)
     return 0

@@ -121,8 +121,11 @@ def list_videos(
         names = [p.name for p in sorted((root / "JPEGImages").iterdir()) if p.is_dir()] if (root / "JPEGImages").is_dir() else []
         if not names:
             raise XMemError(f"{root / 'JPEGImages'}: no video folders; expected ROOT/JPEGImages/<video>/*.jpg")
+        # generic: every non-zero id is an object, 255 included (void 255 is a DAVIS/YouTube convention)
+        ignore_ids = (0,) if dataset == "generic" else (0, 255)
         return [
-            _video(n, root / "JPEGImages" / n, root / "Annotations" / n, all_masks=False, save=save) for n in names
+            _video(n, root / "JPEGImages" / n, root / "Annotations" / n, all_masks=False, save=save,
+                   ignore_ids=ignore_ids) for n in names
         ]
     if dataset in ("d16", "d17"):
         return _davis_videos(dataset, root, split, size, save or "all")

@@ -195,6 +195,8 @@ class NetworkConfig:
                 raise XMemError(f"{source}: not an XMem state dict (missing {key!r})")
             return tuple(state_dict[key].shape)
 
+        if "key_comp.weight" in state_dict and "decoder.fuser.block1.conv1.weight" not in state_dict:
+            raise XMemError(f"{source} is an STCN checkpoint, not XMem: use --model stcn")
         hidden_key = "decoder.hidden_update.transform.weight"
         hidden_dim = shape(hidden_key)[0] // 3 if hidden_key in state_dict else 0
         extra = shape("value_encoder.conv1.weight")[1] - 3
