@@ -11,7 +11,7 @@ import pytest
 
 from workflow_helpers import REPO, snakemake
 from xmem.reporting.paper import column_label, paper_table
-from xmem.reporting.plan import build_tables
+from xmem.experiments.plan import build_tables
 
 pytestmark = pytest.mark.slow
 

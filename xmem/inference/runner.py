@@ -2,7 +2,7 @@
 
 Outputs for a video ``v`` (written into a temporary folder, renamed when the video is done):
   OUT/v/<frame>.png            palette index masks (the first annotation's palette)
-  STATS/v.csv                  one row per processed frame (see :data:`FRAME_COLUMNS`)
+  STATS/v.csv                  one row per processed frame (see :mod:`xmem.inference.stats`)
   PROBS/v/<frame>.npz          with --save-probs: ``prob`` uint8 [N+1, H, W] (prob*255),
                                ``object_ids`` (annotation id of channels 1..N)
 """
@@ -29,16 +29,13 @@ from xmem.inference.config import InferenceConfig
 from xmem.inference.core import SegmentationEngine, SegmentationNetwork
 from xmem.inference.datasets import FrameSpec, VideoSpec
 from xmem.inference.object_manager import ObjectManager
+from xmem.inference.stats import FRAME_COLUMNS, summarize_frames
 from xmem.inference.transforms import image_to_tensor, resize_image, resize_masks, resize_probabilities, resized_shape
 from xmem.utils.atomic import atomic_dir, atomic_path
 from xmem.utils.masks import read_index_mask, read_palette
 
 log = logging.getLogger(__name__)
 
-FRAME_COLUMNS = [
-    "video", "frame_index", "frame", "process_seconds", "is_memory_frame", "memory_bytes",
-    "work_elements", "long_elements", "rss_bytes", "cuda_allocated_bytes", "cuda_peak_bytes",
-]
 
 
 @dataclass(frozen=True)
@@ -218,16 +215,6 @@ def _write_mask(path: Path, mask: np.ndarray, palette: bytes | None) -> None:
     if palette is not None:
         img.putpalette(palette)
     img.save(path)
-
-
-def summarize_frames(frames: pd.DataFrame) -> pd.DataFrame:
-    """Per-video totals of per-frame rows: frames, process_seconds, max_memory_bytes, fps."""
-    summary = frames.groupby("video").agg(
-        frames=("frame_index", "size"), process_seconds=("process_seconds", "sum"),
-        max_memory_bytes=("memory_bytes", "max"),
-    ).reset_index()
-    summary["fps"] = summary["frames"] / summary["process_seconds"]
-    return summary
 
 
 def run_videos(

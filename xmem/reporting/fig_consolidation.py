@@ -20,16 +20,17 @@ import torch
 from PIL import Image
 
 from xmem.errors import XMemError
+from xmem.experiments.datasets import dataset_layout
+from xmem.experiments.profile import weights_path
 from xmem.inference.config import InferenceConfig
 from xmem.inference.core import SegmentationEngine
-from xmem.inference.datasets import VideoSpec, list_videos_from_args
+from xmem.inference.datasets import VideoSpec
 from xmem.inference.object_manager import ObjectManager
 from xmem.inference.transforms import image_to_tensor, pad_to_multiple, resize_image, resize_masks, resized_shape
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
 from xmem.model.checkpoint import load_network
 from xmem.reporting.fig_common import Notes, empty_axes_message, new_figure, save_figure
-from xmem.reporting.profile import dataset_layout, model_weights_source
 from xmem.utils.masks import read_index_mask
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,10 @@ class ConsolidationCapture:
 
 def xmem_weights(config: dict) -> Path:
     """The XMem weights the workflow uses in this profile."""
-    if config.get("weights") == "train":
-        return Path(config["results"]) / "models" / "xmem" / "network.pth"
-    path, reason = model_weights_source("xmem", config)
-    if path is None:
-        raise XMemError(f"figS1_consolidation: {reason}; set xmem_weights in the config")
-    return Path(path)
+    try:
+        return Path(weights_path("xmem", config))
+    except XMemError as exc:
+        raise XMemError(f"figS1_consolidation: {exc}; set xmem_weights in the config") from None
 
 
 @contextmanager
@@ -225,7 +224,7 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
     inf = config["inference"]
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
                                 memory=memory or MemoryConfig())
-    videos = list_videos_from_args(layout.infer_args + ["--size", str(inf["size"])], save="all")
+    videos = layout.ref.videos(inf["size"], save="all")
     device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
     with torch_threads(threads):
         network = load_network(xmem_weights(config), device=device)
