@@ -15,7 +15,7 @@ from PIL import Image
 from xmem.errors import XMemError
 from xmem.experiments.datasets import dataset_layout
 from xmem.experiments.paths import Run
-from xmem.experiments.plan import build_figures
+from xmem.experiments.plan import FIGURE_NAMES, build_figures
 from xmem.experiments.settings import ltmax_setting
 from xmem.inference.stats import FRAME_COLUMNS
 from xmem.memory.config import MemoryConfig
@@ -145,7 +145,7 @@ def test_every_figure_draws_a_png(tree: dict, tmp_path: Path, name: str) -> None
 
 def test_captions_cover_every_figure_of_the_workflow() -> None:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    assert set(FIGURES) == set(build_figures(config)) == set(CAPTIONS)
+    assert set(FIGURES) == set(build_figures(config)) == set(CAPTIONS) == set(FIGURE_NAMES)
 
 
 def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ from xmem.inference.baselines import copy_first_frame
 from xmem.inference.config import InferenceConfig
 from xmem.inference.core import SegmentationNetwork
 from xmem.inference.datasets import VideoSpec
-from xmem.inference.runner import prepare_network, run_videos
+from xmem.inference.predictor import prepare_network
+from xmem.inference.runner import run_videos
 from xmem.inference.merge import merge_video
 from xmem.inference.stats import MEMORY_COLUMNS, merge_summaries, read_frame_stats, summarize_frames
 from xmem.methods import get_method

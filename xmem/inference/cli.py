@@ -12,7 +12,8 @@ import torch
 from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import DATASETS, list_videos
-from xmem.inference.runner import prepare_network, run_videos
+from xmem.inference.predictor import prepare_network
+from xmem.inference.runner import run_videos
 from xmem.memory.config import STRATEGIES
 from xmem.methods import get_method, method_names
 
