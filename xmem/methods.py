@@ -43,6 +43,8 @@ class Method:
         memory: default memory settings (``top_k``, strategy, ...) of the method.
         strategies: the memory strategies the method supports.
         label: the name shown in tables and figures.
+        training: ``"module:attribute"`` of its trainable kind (:class:`xmem.training.models.ModelKind`),
+            imported only by the trainer; None = not trainable here.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Method:
     memory: MemoryConfig
     strategies: tuple[str, ...] = STRATEGIES
     label: str = ""
+    training: str | None = None
 
     def check(self, memory: MemoryConfig) -> None:
         """XMemError when ``memory`` asks for a strategy this method does not support."""
@@ -104,4 +107,5 @@ def _load_xmem(path: str | os.PathLike, device: torch.device) -> nn.Module:
     return load_network(path, device=device)
 
 
-XMEM = register(Method("xmem", _load_xmem, MemoryConfig(top_k=30, strategy="consolidation"), label="XMem"))
+XMEM = register(Method("xmem", _load_xmem, MemoryConfig(top_k=30, strategy="consolidation"), label="XMem",
+                       training="xmem.training.models:XMEM_TRAINING"))

@@ -21,4 +21,5 @@ def _load(path: str | os.PathLike, device: torch.device) -> nn.Module:
 STCN_METHOD = register(Method(
     "stcn", _load, MemoryConfig(top_k=20, strategy="no_long_term"),
     strategies=tuple(s for s in STRATEGIES if s not in ("consolidation", "eager_compression")), label="STCN",
+    training="baselines.stcn.training:STCN_TRAINING",
 ))
