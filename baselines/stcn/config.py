@@ -64,11 +64,6 @@ class STCNConfig(ArchitectureConfig):
             )
 
     @property
-    def value_extra_channels(self) -> int:
-        """Mask channels appended to the RGB input of the value encoder (1 or 2)."""
-        return 1 if self.single_object else 2
-
-    @property
     def is_paper_architecture(self) -> bool:
         """True when the state dict has the released ``stcn.pth``'s keys and shapes."""
         return dataclasses.replace(self, single_object=False) == STCNConfig()

@@ -31,7 +31,14 @@ from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
 from xmem.model.encoders import QueryEncoder, KeyHeads
-from xmem.model.network import KeyFeatures, SegmentOutput, clip_channels_first, clip_time_first, split_clip
+from xmem.model.network import (
+    KeyFeatures,
+    SegmentOutput,
+    clip_channels_first,
+    clip_time_first,
+    load_pretrained_backbones,
+    split_clip,
+)
 
 from baselines.stcn.config import STCN_PROFILES, STCNConfig
 from baselines.stcn.modules import STCNDecoder, STCNValueEncoder
@@ -83,10 +90,7 @@ class STCNNetwork(nn.Module):
         self.key_proj = KeyHeads(f16_dim, c.key_dim, use_shrinkage=False, use_selection=False)
         self.key_comp = nn.Conv2d(f16_dim, c.key_comp_dim, kernel_size=3, padding=1)
         self.decoder = STCNDecoder(c)
-        if key_backbone_weights is not None:
-            self.key_encoder.load_pretrained(key_backbone_weights)
-        if value_backbone_weights is not None:
-            self.value_encoder.load_pretrained(value_backbone_weights)
+        load_pretrained_backbones(self, key_backbone_weights, value_backbone_weights)
 
     @property
     def key_dim(self) -> int:

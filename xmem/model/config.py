@@ -108,6 +108,12 @@ class ArchitectureConfig:
     def profiles(cls) -> Mapping[str, Any]:
         raise NotImplementedError
 
+    @property
+    def value_extra_channels(self) -> int:
+        """Mask channels appended to the RGB input of the value encoder: 1 (the object) for a
+        single-object network, 2 (the object, the other objects) otherwise."""
+        return 1 if self.single_object else 2  # type: ignore[attr-defined]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for YAML/JSON); ``from_dict(to_dict())`` is the identity."""
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -182,11 +188,6 @@ class NetworkConfig(ArchitectureConfig):
                 raise XMemError(
                     f"network option {name}={width} is too small for CBAM (reduction {_CBAM_REDUCTION}): use >= 16"
                 )
-
-    @property
-    def value_extra_channels(self) -> int:
-        """Mask channels appended to the RGB input of the value encoder (1 or 2)."""
-        return 1 if self.single_object else 2
 
     @property
     def is_paper_architecture(self) -> bool:

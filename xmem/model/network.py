@@ -68,6 +68,15 @@ class SegmentOutput:
     prob: Tensor
 
 
+def load_pretrained_backbones(network: nn.Module, key_weights: str | os.PathLike | None,
+                              value_weights: str | os.PathLike | None) -> None:
+    """Initialise the key / value encoders' trunks from local torchvision weight files (if given)."""
+    if key_weights is not None:
+        network.key_encoder.load_pretrained(key_weights)
+    if value_weights is not None:
+        network.value_encoder.load_pretrained(value_weights)
+
+
 def split_clip(image: Tensor) -> tuple[Tensor, tuple[int, int] | None]:
     """Frames of images [B, 3, H, W] (as given) or of clips [B, T, 3, H, W] ([B*T, 3, H, W]),
     and (B, T) for clips; XMemError for any other shape. Shared by every method's encode_key."""
@@ -115,10 +124,7 @@ class XMemNetwork(nn.Module):
         self.value_encoder = MaskValueEncoder(c)
         self.key_proj = KeyHeads(c.key_backbone.out_channels[2], c.key_dim, c.use_shrinkage, c.use_selection)
         self.decoder = Decoder(c)
-        if key_backbone_weights is not None:
-            self.key_encoder.load_pretrained(key_backbone_weights)
-        if value_backbone_weights is not None:
-            self.value_encoder.load_pretrained(value_backbone_weights)
+        load_pretrained_backbones(self, key_backbone_weights, value_backbone_weights)
 
     @property
     def key_dim(self) -> int:
