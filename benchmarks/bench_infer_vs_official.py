@@ -48,12 +48,11 @@ import numpy as np
 import torch
 
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import SegmentationEngine
+from xmem.inference.predictor import VideoPredictor
 from xmem.inference.transforms import image_to_tensor
 from xmem.memory.config import MemoryConfig
 from xmem.model.checkpoint import load_network, save_network
 from xmem.model.network import XMemNetwork
-from xmem.inference.runner import prepare_network
 
 H, W = 480, 854  # overridable with --height / --width
 STEADY_FROM = 5 * 10  # r * T_max: from this frame on the working memory has filled once (paper defaults)
@@ -173,16 +172,11 @@ def one_hot_first(first_mask: np.ndarray) -> torch.Tensor:
 
 
 def ours_frames(weights: Path, frames, first_mask, amp: bool) -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
-    """This project, one frame per ``next``: (labels, seconds of the step, probabilities)."""
-    network = prepare_network(load_network(weights), torch.device("cpu"))
-    core = SegmentationEngine(network, InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp), num_frames=len(frames))
-    one_hot = one_hot_first(first_mask)
-    for t, image in enumerate(image_to_tensor(f) for f in frames):
-        start = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
-            prob = core.step(image, one_hot if t == 0 else None, last=t == len(frames) - 1)
-        labels = prob.float().argmax(0).numpy().astype(np.uint8)
-        yield labels, time.perf_counter() - start, prob.float().numpy()
+    """This project through its public API (xmem.VideoPredictor), one frame per ``next``:
+    (labels, seconds of the step, probabilities)."""
+    predictor = VideoPredictor(load_network(weights), InferenceConfig(size=-1, memory=MemoryConfig(), amp=amp))
+    for out in predictor.track(frames, masks={0: first_mask}):
+        yield out.mask, out.seconds, out.probabilities.numpy()
 
 
 def official_frames(repo: Path, weights: Path, frames, first_mask,

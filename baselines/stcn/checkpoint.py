@@ -23,7 +23,7 @@ import os
 import torch
 from torch import nn
 
-from xmem.model.checkpoint import load_state_dict_strict, pad_single_object_weights, read_state_dict, save_network
+from xmem.model.checkpoint import load_checkpoint, save_network
 
 from baselines.stcn.config import STCNConfig
 from baselines.stcn.network import STCNNetwork
@@ -40,29 +40,14 @@ def load_stcn_network(
 ) -> STCNNetwork:
     """Build an :class:`STCNNetwork` from a checkpoint file and load it strictly (eval mode).
 
-    Args:
-        path: a plain state dict (official ``stcn.pth`` or ours) or an accepted wrapper.
-        device: where the returned network lives.
-        config: build this architecture instead of inferring it from the file (the file must
-            then fit it exactly).
-        pad_single_object: zero-pad 4-channel single-object weights into a multi-object
-            network (official evaluation behaviour); False builds a single-object network.
-
-    Raises:
-        XMemError (one line, naming the file): unreadable / not a checkpoint / an XMem
-        checkpoint / missing or unexpected keys / shape mismatches.
+    Arguments as :func:`xmem.model.checkpoint.load_checkpoint`. Raises XMemError (one line,
+    naming the file): unreadable / not a checkpoint / an XMem checkpoint / missing or
+    unexpected keys / shape mismatches.
     """
-    source = f"checkpoint {path}"
-    state = read_state_dict(path)
-    want_single = config.single_object if config is not None else not pad_single_object
-    if not want_single:
-        state = pad_single_object_weights(state)
-    if config is None:
-        config = STCNConfig.from_state_dict(state, source=source)
-    net = STCNNetwork(config)
-    load_state_dict_strict(net, state, source)
+    net, config = load_checkpoint(path, STCNNetwork, STCNConfig.from_state_dict, device, config=config,
+                                  pad_single_object=pad_single_object)
     log.info("loaded STCN %s (key_dim=%d value_dim=%d)", path, config.key_dim, config.value_dim)
-    return net.to(device).eval()
+    return net
 
 
 def save_stcn_network(net: nn.Module, path: str | os.PathLike) -> None:

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from xmem.errors import XMemError
 from xmem.model.config import (
     NAMED_BACKBONES,
+    ArchitectureConfig,
     BackboneConfig,
-    _as_backbone,
-    _backbone_from_state_dict,
+    as_backbone,
+    backbone_from_state_dict,
 )
 
 _CBAM_REDUCTION = 16  # CBAM's channel-gate reduction ratio (fixed, as in the official code)
 
 
 @dataclass(frozen=True)
-class STCNConfig:
+class STCNConfig(ArchitectureConfig):
     """Architecture of :class:`baselines.stcn.network.STCNNetwork`. Defaults = the published STCN.
 
     Attributes:
@@ -48,8 +49,8 @@ class STCNConfig:
     decoder_dims: tuple[int, int, int] = (512, 256, 256)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key_backbone", _as_backbone(self.key_backbone, "key_backbone"))
-        object.__setattr__(self, "value_backbone", _as_backbone(self.value_backbone, "value_backbone"))
+        object.__setattr__(self, "key_backbone", as_backbone(self.key_backbone, "key_backbone"))
+        object.__setattr__(self, "value_backbone", as_backbone(self.value_backbone, "value_backbone"))
         object.__setattr__(self, "decoder_dims", tuple(int(d) for d in self.decoder_dims))
         for name in ("key_dim", "value_dim", "key_comp_dim"):
             if getattr(self, name) < 1:
@@ -63,37 +64,15 @@ class STCNConfig:
             )
 
     @property
-    def value_extra_channels(self) -> int:
-        """Mask channels appended to the RGB input of the value encoder (1 or 2)."""
-        return 1 if self.single_object else 2
-
-    @property
     def is_paper_architecture(self) -> bool:
         """True when the state dict has the released ``stcn.pth``'s keys and shapes."""
         return dataclasses.replace(self, single_object=False) == STCNConfig()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (for YAML/JSON); ``from_dict(to_dict())`` is the identity."""
-        return dataclasses.asdict(self)
+    LABEL: ClassVar[str] = "STCN network"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "STCNConfig":
-        """Build from plain data; ``profile: NAME`` selects a base profile the rest overrides."""
-        data = dict(data)
-        base = cls.profile(data.pop("profile")) if "profile" in data else cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise XMemError(f"unknown STCN network options {sorted(unknown)}; valid options are {sorted(names)}")
-        return dataclasses.replace(base, **data)
-
-    @classmethod
-    def profile(cls, name: str) -> "STCNConfig":
-        """A named configuration: one of :data:`STCN_PROFILES`."""
-        try:
-            return STCN_PROFILES[name]
-        except KeyError:
-            raise XMemError(f"unknown STCN network profile {name!r}: use one of {sorted(STCN_PROFILES)}") from None
+    def profiles(cls) -> Mapping[str, "STCNConfig"]:
+        return STCN_PROFILES
 
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Any], source: str = "state dict") -> "STCNConfig":
@@ -119,8 +98,8 @@ class STCNConfig:
             value_dim=shape("value_encoder.fuser.block2.conv2.weight")[0],
             key_comp_dim=shape("key_comp.weight")[0],
             single_object=extra == 1,
-            key_backbone=_backbone_from_state_dict(state_dict, "key_encoder", "res2", shape, source),
-            value_backbone=_backbone_from_state_dict(state_dict, "value_encoder", "layer1", shape, source),
+            key_backbone=backbone_from_state_dict(state_dict, "key_encoder", "res2", shape, source),
+            value_backbone=backbone_from_state_dict(state_dict, "value_encoder", "layer1", shape, source),
             decoder_dims=(
                 shape("decoder.compress.conv2.weight")[0],
                 shape("decoder.up_16_8.out_conv.conv2.weight")[0],

@@ -31,7 +31,14 @@ from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
 from xmem.model.encoders import QueryEncoder, KeyHeads
-from xmem.model.network import KeyFeatures, SegmentOutput
+from xmem.model.network import (
+    KeyFeatures,
+    SegmentOutput,
+    clip_channels_first,
+    clip_time_first,
+    load_pretrained_backbones,
+    split_clip,
+)
 
 from baselines.stcn.config import STCN_PROFILES, STCNConfig
 from baselines.stcn.modules import STCNDecoder, STCNValueEncoder
@@ -83,10 +90,7 @@ class STCNNetwork(nn.Module):
         self.key_proj = KeyHeads(f16_dim, c.key_dim, use_shrinkage=False, use_selection=False)
         self.key_comp = nn.Conv2d(f16_dim, c.key_comp_dim, kernel_size=3, padding=1)
         self.decoder = STCNDecoder(c)
-        if key_backbone_weights is not None:
-            self.key_encoder.load_pretrained(key_backbone_weights)
-        if value_backbone_weights is not None:
-            self.value_encoder.load_pretrained(value_backbone_weights)
+        load_pretrained_backbones(self, key_backbone_weights, value_backbone_weights)
 
     @property
     def key_dim(self) -> int:
@@ -103,22 +107,14 @@ class STCNNetwork(nn.Module):
         Per image: key [B, CK, h, w]; f16 [B, C16, h, w]; f8; f4; f16_compact [B, CQ, h, w].
         Per clip (training; official layout): key [B, CK, T, h, w]; f16/f8/f4/f16_compact [B, T, C, ., .].
         """
-        if image.ndim not in (4, 5) or image.shape[-3] != 3:
-            raise XMemError(f"encode_key: image must be [B, 3, H, W] or [B, T, 3, H, W], got {list(image.shape)}")
-        clip_shape = image.shape[:2] if image.ndim == 5 else None
-        frames = image.flatten(0, 1) if clip_shape is not None else image
+        frames, clip = split_clip(image)
         f16, f8, f4 = self.key_encoder(frames)
         key, _, _ = self.key_proj(f16, False, False)
         f16_compact = self.key_comp(f16)
-        if clip_shape is None:
+        if clip is None:
             return STCNKeyFeatures(key, None, None, f16, f8, f4, f16_compact)
-        b, t = clip_shape
-
-        def to_btcxy(x: Tensor) -> Tensor:
-            return x.view(b, t, *x.shape[1:])
-
-        key = to_btcxy(key).transpose(1, 2).contiguous()
-        return STCNKeyFeatures(key, None, None, to_btcxy(f16), to_btcxy(f8), to_btcxy(f4), to_btcxy(f16_compact))
+        return STCNKeyFeatures(clip_channels_first(key, clip), None, None, clip_time_first(f16, clip),
+                               clip_time_first(f8, clip), clip_time_first(f4, clip), clip_time_first(f16_compact, clip))
 
     def encode_value(
         self,

@@ -11,12 +11,18 @@ no deep update.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Mapping
+
 import torch
 
 from xmem.errors import XMemError
 from xmem.training.batch import ClipOutput, TrainingBatch
-from xmem.training.xmem_forward import _take_frames, reference_indices
+from xmem.training.xmem_forward import take_frames, reference_indices
 
+from xmem.training.models import ModelKind
+
+from baselines.stcn.config import STCNConfig
 from baselines.stcn.network import STCNNetwork
 
 
@@ -55,7 +61,7 @@ def stcn_clip_forward(
     for t in range(1, t_total):
         indices = reference_indices(t, num_ref_frames, b, generator)
         readout = network.read_memory(
-            feats.key[:, :, t], _take_frames(feats.key, indices, 2, t), _take_frames(values, indices, 3, t)
+            feats.key[:, :, t], take_frames(feats.key, indices, 2, t), take_frames(values, indices, 3, t)
         )
         out = network.segment((feats.f16_compact[:, t], feats.f8[:, t], feats.f4[:, t]), readout, None, selector=selector)
         object_prob = out.prob[:, 1:]
@@ -65,3 +71,23 @@ def stcn_clip_forward(
         logits_out.append(out.logits)
         masks_out.append(object_prob)
     return ClipOutput(logits=tuple(logits_out), masks=tuple(masks_out))
+
+
+def _config(options: Mapping[str, Any]) -> STCNConfig:
+    return STCNConfig.from_dict(options)
+
+
+def _build(options: Mapping[str, Any], single_object: bool, pretrained: Mapping[str, str]) -> STCNNetwork:
+    config = dataclasses.replace(_config(options), single_object=single_object)
+    return STCNNetwork(config, key_backbone_weights=pretrained.get("key_backbone"),
+                       value_backbone_weights=pretrained.get("value_backbone"))
+
+
+def _forward(network: STCNNetwork, batch: TrainingBatch, *, num_ref_frames: int, generator: torch.Generator,
+             deep_update_prob: float) -> ClipOutput:
+    del deep_update_prob  # STCN has no sensory memory
+    return stcn_clip_forward(network, batch, num_ref_frames=num_ref_frames, generator=generator)
+
+
+#: STCN's trainable kind (xmem.training.models), named by its registry entry (method.py)
+STCN_TRAINING = ModelKind("stcn", _config, _build, _forward)

@@ -10,14 +10,13 @@ import pytest
 
 from xmem.errors import XMemError
 from xmem.evaluation.memory_analysis import (
-    LOG_COLUMNS,
     fit_process_time,
     fps_curve,
     max_memory,
     mean_fps,
     memory_increase_per_frame,
-    read_inference_log,
 )
+from xmem.inference.stats import FRAME_COLUMNS, read_frame_stats
 
 
 def make_log(video: str, n: int, *, memory=None, cuda=None, peak=None, seconds=None) -> pd.DataFrame:
@@ -37,7 +36,7 @@ def make_log(video: str, n: int, *, memory=None, cuda=None, peak=None, seconds=N
             "cuda_allocated_bytes": nan if cuda is None else cuda,
             "cuda_peak_bytes": nan if peak is None else peak,
         },
-        columns=LOG_COLUMNS,
+        columns=FRAME_COLUMNS,
     )
 
 
@@ -96,12 +95,12 @@ def test_fit_process_time():
     assert fit["intercept"] == pytest.approx(0.01)
 
 
-def test_read_inference_log_checks_columns(tmp_path, log):
+def test_read_frame_stats_checks_columns(tmp_path, log):
     log.to_csv(tmp_path / "ok.csv", index=False)
-    read = read_inference_log(tmp_path / "ok.csv")
+    read = read_frame_stats(tmp_path / "ok.csv")
     assert read["frame"].iloc[1] == "00001"
     log.drop(columns=["rss_bytes"]).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(XMemError, match=r"bad\.csv: missing column\(s\) rss_bytes"):
-        read_inference_log(tmp_path / "bad.csv")
+        read_frame_stats(tmp_path / "bad.csv")
     with pytest.raises(XMemError, match="inference log not found"):
-        read_inference_log(tmp_path / "absent.csv")
+        read_frame_stats(tmp_path / "absent.csv")

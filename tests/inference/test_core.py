@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from xmem.inference.config import InferenceConfig, evenly_spaced_offsets
+from xmem.inference.config import InferenceConfig
 from xmem.inference.core import SegmentationEngine
 from xmem.memory.config import MemoryConfig
 
@@ -40,11 +40,6 @@ def test_official_schedule_is_offset_zero():
 @pytest.mark.parametrize("offset,expected", [(1, [0, 1, 6, 11, 16]), (3, [0, 3, 8, 13, 18]), (4, [0, 4, 9, 14, 19])])
 def test_memory_offsets(offset, expected):
     assert memory_frames(InferenceConfig(mem_every=5, mem_offset=offset), 21) == expected
-
-
-def test_evenly_spaced_offsets():
-    assert evenly_spaced_offsets(5) == [0, 1, 2, 3, 4]
-    assert evenly_spaced_offsets(10) == [0, 2, 4, 6, 8]
 
 
 def test_sparse_insertion_caps_memory_frames():

@@ -13,19 +13,20 @@ import yaml
 from PIL import Image
 
 from xmem.errors import XMemError
-from xmem.evaluation.memory_analysis import LOG_COLUMNS
+from xmem.experiments.datasets import dataset_layout
+from xmem.experiments.paths import Run
+from xmem.experiments.plan import FIGURE_NAMES, build_figures
+from xmem.experiments.settings import ltmax_setting
+from xmem.inference.stats import FRAME_COLUMNS
 from xmem.memory.config import MemoryConfig
 from xmem.model.checkpoint import save_network
 from xmem.model.config import NetworkConfig
 from xmem.model.network import XMemNetwork
 from xmem.reporting.fig_common import Notes, growth_window, memory_growth, read_score
 from xmem.reporting.fig_consolidation import draw_consolidation
-from xmem.reporting.fig_fps import ltmax_setting
 from xmem.reporting.fig_qualitative import overlay_mask, spread
 from xmem.reporting.fig_similarity import COLORS, KEYS, PANELS, affinity_colours, similarity_image
 from xmem.reporting.figures import CAPTIONS, FIGURES, draw_figure
-from xmem.reporting.plan import Run, build_figures
-from xmem.reporting.profile import dataset_layout
 from xmem.utils.masks import DAVIS_PALETTE, write_index_mask
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def fake_log(run: Run, video: str, frames: int = STATS_FRAMES) -> pd.DataFrame:
         "video": video, "frame_index": index, "frame": [f"{i:05d}" for i in index], "process_seconds": seconds,
         "is_memory_frame": index % 10 == 0, "memory_bytes": memory, "work_elements": 0, "long_elements": 0,
         "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
-    })[LOG_COLUMNS]
+    })[FRAME_COLUMNS]
 
 
 def write_stats(config: dict, run: Run) -> None:
@@ -144,7 +145,7 @@ def test_every_figure_draws_a_png(tree: dict, tmp_path: Path, name: str) -> None
 
 def test_captions_cover_every_figure_of_the_workflow() -> None:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    assert set(FIGURES) == set(build_figures(config)) == set(CAPTIONS)
+    assert set(FIGURES) == set(build_figures(config)) == set(CAPTIONS) == set(FIGURE_NAMES)
 
 
 def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:

@@ -13,9 +13,10 @@ from PIL import Image
 
 from xmem.reporting.claims import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED, check_claims
 from xmem.reporting.paper import TABLE_NAMES
-from xmem.reporting.plan import build_tables
+from xmem.experiments.plan import build_tables
 from xmem.reporting.report import benchmark_times, display_table, machine_info, write_report
-from xmem.reporting.tables import RunResults, build_table, write_table
+from xmem.reporting.run_results import RunResults
+from xmem.reporting.tables import TableInputs, build_table, write_table
 
 REPO = Path(__file__).resolve().parents[2]
 MEASURED = "measured (synthetic)"
@@ -148,7 +149,7 @@ def test_report_lists_every_table_and_embeds_every_figure(tmp_path: Path) -> Non
     config["results"] = str(tmp_path / "results")
     config["data"] = str(tmp_path / "data")
     # every table as the workflow writes it when no run could be scored: paper rows + empty measured rows
-    results = RunResults(tmp_path / "results", lambda run: (False, "dataset absent in this test"))
+    results = TableInputs(RunResults(tmp_path / "results"), lambda run: (False, "dataset absent in this test"))
     specs = build_tables(config)
     csvs = []
     for name in TABLE_NAMES:

@@ -11,7 +11,8 @@ import pytest
 
 from workflow_helpers import REPO, snakemake
 from xmem.reporting.paper import column_label, paper_table
-from xmem.reporting.plan import build_tables
+from xmem.experiments.paths import group_marker
+from xmem.experiments.plan import build_tables
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +97,7 @@ def test_fake_cluster_runs_jobs_through_the_submit_script(tmp_path):
     shutil.copytree(REPO / "profiles/fake-cluster", profile)
     cfg = (profile / "config.v8+.yaml").read_text().replace("profiles/fake-cluster/", f"{profile}/")
     (profile / "config.v8+.yaml").write_text(cfg)
-    target = "results/smoke/runs/copy/D17/default/runs.csv"
+    target = group_marker("results/smoke", ("copy", "D17", "default"))
     result = snakemake(tmp_path, target, "fig4", "--profile", str(profile),
                        "--configfile", str(REPO / "config/smoke.yaml"), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -101,3 +101,32 @@ def test_slurm_profile_dry_run(workdir):
                        "--configfile", str(REPO / "config/smoke.yaml"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Job stats" in result.stdout
+
+
+def test_schema_documents_every_key_and_rejects_unknown_ones():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+    def walk(node, path):
+        for key, sub in node.get("properties", {}).items():
+            assert sub.get("description"), f"{path}{key}: no description"
+            if sub.get("type") == "object" and "properties" in sub:
+                assert sub.get("additionalProperties") is False, f"{path}{key}: accepts unknown keys"
+            walk(sub, f"{path}{key}.")
+
+    assert schema["additionalProperties"] is False
+    walk(schema, "")
+
+
+def test_workflow_calls_the_package_through_its_own_interpreter():
+    rules = "".join(p.read_text() for p in (REPO / "workflow").rglob("*.smk"))
+    scripts = "".join(p.read_text() for p in (REPO / "workflow/scripts").glob("*.py"))
+    assert not re.search(r'"xmem (synth|extend|train|infer|evaluate)', rules)  # no executable on PATH
+    assert "sys.path" not in rules + scripts  # the package is installed
+    assert not re.search(r"D16\|D17", rules)  # wildcard constraints come from the plan
+
+
+def test_every_rule_that_does_work_has_a_log_and_a_benchmark():
+    for path in (REPO / "workflow/rules").glob("*.smk"):
+        for name, body in re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", path.read_text(), re.M | re.S):
+            if "shell:" in body or "script:" in body:
+                assert "log:" in body and "benchmark:" in body, f"{path.name}: rule {name}"

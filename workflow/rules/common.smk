@@ -1,13 +1,16 @@
-# Shared helpers: profile, paths, the table plan, and which runs exist in this profile.
+# Shared helpers: profile, paths, the plan (xmem.experiments) and which runs exist in this profile.
 import os
 import sys
 
-sys.path.insert(0, workflow.basedir)  # the xmem package when not installed
-
 from xmem.errors import XMemError
-from xmem.reporting import plan as P
-from xmem.reporting.profile import check_real_datasets, dataset_layout, model_weights_source
-from xmem.reporting.workflow_support import run_availability, setting_enabled
+from xmem.experiments import groups as G
+from xmem.experiments import plan as P
+from xmem.experiments.datasets import check_real_datasets, dataset_layout
+from xmem.experiments.paths import GROUP_MARKER_PATTERN, group_marker
+from xmem.experiments.profile import COPY_MODEL, run_availability, run_unavailable, weights_path as profile_weights
+from xmem.experiments.settings import MULTISCALE
+from xmem.experiments.plan import multiscale_members
+
 
 def _repo_path(path):
     """Configuration files are named relative to the repository, whatever the working directory."""
@@ -37,26 +40,20 @@ def cpu_slots(threads):
     return threads if CPU_SLOTS is None else min(threads, CPU_SLOTS)
 
 
+XMEM = f"{sys.executable} -m xmem"  # the package of the interpreter that runs Snakemake
 RESULTS = config["results"]
 DATA = config["data"]
 TABLES = P.build_tables(config)
 FIGURE_NEEDS = P.build_figures(config)
-GROUP_RUNS = P.group_runs(P.all_runs(config))  # (model, dataset or LV, setting) -> the runs of one job
-TABLE_RULES = {  # target rule name -> table file name
-    "table1": "table1_long_time_video", "table2": "table2_short_video", "table3": "table3_davis17_testdev",
-    "table4": "table4_memory_stores", "table5": "table5_scaling_terms", "table6": "table6_consolidation",
-    "table7": "table7_long_video_strategies", "table8": "table8_deep_update", "tableS1": "tableS1_ltmax",
-    "tableS2": "tableS2_stcn_retrained", "tableS3": "tableS3_youtubevos19", "tableS4": "tableS4_no_pretraining",
-    "tableS5_S9": "tableS5_S9_training_data", "tableS10_S11": "tableS10_S11_multiscale",
-}
-FIGURES = {
-    "fig1": ["fig1_memory_vs_quality", "fig1_short_vs_long"], "fig4": ["fig4_similarity"],
-    "fig7": ["fig7_length_scaling"], "figS1": ["figS1_consolidation"], "figS3": ["figS3_qualitative"],
-    "figS7": ["figS7_fps_scaling"],
-}
+GROUP_RUNS = G.group_runs(P.all_runs(config))  # (model, dataset or LV, setting) -> the runs of one job
+GROUP_DATASETS = sorted({key[1] for key in GROUP_RUNS})  # dataset codes (and "LV") of the run groups
 INFER_THREADS = config["inference"].get("threads", 1)
 TRAIN_THREADS = config["training"].get("threads", 2)
-MAIN_MODELS = ("xmem", "stcn")
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly ``names``."""
+    return "|".join(sorted(set(names), key=len, reverse=True)) or "(?!)"
 
 
 def layout(code):
@@ -65,11 +62,7 @@ def layout(code):
 
 def run_available(run):
     """Can this run be executed in this profile? (setting enabled, dataset present, weights available)"""
-    if not setting_enabled(run.setting, config) or not layout(run.dataset).data_root:
-        return False
-    if run.model == P.COPY_MODEL or config["weights"] == "train":
-        return True
-    return model_weights_source(run.model, config)[0] is not None
+    return not run_unavailable(run, config)
 
 
 def run_scorable(run):
@@ -78,8 +71,7 @@ def run_scorable(run):
 
 def group_file(run):
     """The completion marker of the job that runs every offset of ``run``'s (model, dataset, setting)."""
-    model, dataset, setting = P.group_key(run)
-    return f"{RESULTS}/runs/{model}/{dataset}/{setting}/runs.csv"
+    return group_marker(RESULTS, G.group_key(run))
 
 
 def table_inputs(name):
@@ -88,45 +80,35 @@ def table_inputs(name):
 
 
 def weights_path(model):
-    if config["weights"] == "official":
-        path, reason = model_weights_source(model, config)
-        if path is None:
-            raise WorkflowError(reason)
-        return path
-    return f"{RESULTS}/models/{model}/network.pth"
+    try:
+        return profile_weights(model, config)
+    except XMemError as exc:
+        raise WorkflowError(str(exc))
 
 
 def data_ready(code):
     """Files whose existence means the dataset is complete on disk."""
     lay = layout(code)
-    if config["synthetic"]["enabled"]:
-        ready = [f"{DATA}/synthetic/manifest.json"]
-    else:
-        ready = []
+    ready = [f"{DATA}/synthetic/manifest.json"] if config["synthetic"]["enabled"] else []
     if lay.source:
         ready.append(f"{lay.data_root}/.complete")
     return ready
 
 
-def group_job(wildcards):
-    """Parameters of the job of group (model, dataset or LV, setting): its runs, data and scoring."""
+def group_runs_of(wildcards):
     key = (wildcards.model, wildcards.dataset, wildcards.setting)
     if key not in GROUP_RUNS:
-        raise WorkflowError(f"no table or figure needs runs of {'/'.join(key)}; see xmem/reporting/plan.py")
-    runs = GROUP_RUNS[key]
-    datasets = {}
-    for code in sorted({r.dataset for r in runs}):
-        lay = layout(code)
-        scorable = run_scorable(P.Run(wildcards.model, code, wildcards.setting))
-        datasets[code] = {"dataset_args": lay.infer_args, "gt": lay.gt if scorable else None,
-                          "eval_args": lay.eval_args}
-    kind = None if wildcards.model == P.COPY_MODEL else ("stcn" if wildcards.model == "stcn" else "xmem")
-    return {
-        "model_kind": kind,
-        "datasets": datasets,
-        "runs": [(r.dataset, r.offset, P.infer_options(r, config), f"{RESULTS}/{r.path}") for r in runs],
-        "save_probs": wildcards.setting.startswith("ms_"),
-    }
+        raise WorkflowError(f"no table or figure needs runs of {'/'.join(key)}; see xmem/experiments/plan.py")
+    return GROUP_RUNS[key]
+
+
+def group_job(wildcards):
+    """The typed job of group (model, dataset or LV, setting): its runs, data and scoring."""
+    weights = None if wildcards.model == COPY_MODEL else weights_path(wildcards.model)
+    try:
+        return G.group_job(config, group_runs_of(wildcards), weights)
+    except XMemError as exc:
+        raise WorkflowError(str(exc))
 
 
 def group_data(wildcards):

@@ -16,7 +16,7 @@ rule synth:
     resources:
         cpu_slots=cpu_slots(2),
     shell:
-        "xmem synth --out {params.root} --config {params.config} --seed {params.seed} "
+        f"{XMEM} synth --out {{params.root}} --config {{params.config}} --seed {{params.seed}} "
         "--processes {threads} > {log} 2>&1"
 
 
@@ -32,6 +32,8 @@ rule extend_long_video:
         times=r"\d+",
     log:
         f"{RESULTS}/logs/extend_{{times}}x.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/extend_{{times}}x.tsv"
     shell:
-        "xmem extend --src {params.src} --dst {params.dst} --times {wildcards.times} > {log} 2>&1 "
+        f"{XMEM} extend --src {{params.src}} --dst {{params.dst}} --times {{wildcards.times}} > {{log}} 2>&1 "
         "&& touch {output}"

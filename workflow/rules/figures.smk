@@ -1,4 +1,5 @@
 # Figures: PNGs in results/figures/, drawn from the runs' scores, timings and masks.
+# Figure names and target rules come from the plan (xmem.experiments.plan.FIGURE_TARGETS).
 
 
 rule make_figure:
@@ -9,7 +10,7 @@ rule make_figure:
     output:
         f"{RESULTS}/figures/{{name}}.png",
     wildcard_constraints:
-        name="|".join(n for names in FIGURES.values() for n in names),
+        name=one_of(P.FIGURE_NAMES),
     log:
         f"{RESULTS}/logs/figures/{{name}}.log",
     benchmark:
@@ -20,7 +21,7 @@ rule make_figure:
         "../scripts/make_figure.py"
 
 
-for _target, _names in FIGURES.items():
+for _target, _names in P.FIGURE_TARGETS.items():
 
     rule:
         name:
@@ -31,4 +32,4 @@ for _target, _names in FIGURES.items():
 
 rule figures:
     input:
-        [f"{RESULTS}/figures/{n}.png" for names in FIGURES.values() for n in names],
+        [f"{RESULTS}/figures/{n}.png" for n in P.FIGURE_NAMES],

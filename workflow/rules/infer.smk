@@ -1,22 +1,23 @@
 # Runs: one job per group infers every run the tables and figures need and scores it (J, F, J&F;
 # Long-time Video; YouTube-VOS seen/unseen, G). A group is (model, dataset, setting) with all its
 # memory-insertion offsets; every Long-time Video length of a (model, setting) is one group, "LV".
-# Layout: runs/<model>/<dataset>/<setting>/o<offset>/{masks,stats,scores}; the group's runs.csv last.
+# Layout: runs/<model>/<dataset>/<setting>/o<offset>/{masks,stats,scores} (xmem.experiments.paths);
+# the group's .complete marker last.
+MULTISCALE_DATASETS = sorted({key[1] for key in GROUP_RUNS if key[2] == MULTISCALE})
 
 
 rule run_group:
     input:
-        weights=lambda wc: [] if wc.model == P.COPY_MODEL else weights_path(wc.model),
+        weights=lambda wc: [] if wc.model == COPY_MODEL else weights_path(wc.model),
         data=group_data,
     output:
-        index=f"{RESULTS}/runs/{{model}}/{{dataset}}/{{setting}}/runs.csv",
+        marker=f"{RESULTS}/{GROUP_MARKER_PATTERN}",
     params:
         job=group_job,
-        device=config["device"],
     wildcard_constraints:
-        model="|".join(P.MODELS + (P.COPY_MODEL,)),
-        setting=r"(?!ms$)[A-Za-z0-9_\-]+",
-        dataset=r"D16|D17|D17td|Y18|Y19|LV\d*",
+        model=one_of(P.MODELS + (COPY_MODEL,)),
+        setting=one_of(key[2] for key in GROUP_RUNS if key[2] != MULTISCALE),
+        dataset=one_of(GROUP_DATASETS),
     log:
         f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_{{setting}}.log",
     benchmark:
@@ -31,18 +32,14 @@ rule run_group:
 
 rule merge_multiscale:
     input:
-        members=lambda wc: [
-            f"{RESULTS}/runs/{wc.model}/{wc.dataset}/{m}/runs.csv" for m in P.multiscale_members(wc.dataset, config)
-        ],
+        members=lambda wc: [group_marker(RESULTS, (wc.model, wc.dataset, m)) for m in multiscale_members(wc.dataset, config)],
         data=lambda wc: data_ready(wc.dataset),
     output:
-        index=f"{RESULTS}/runs/{{model}}/{{dataset}}/ms/runs.csv",
+        marker=f"{RESULTS}/" + GROUP_MARKER_PATTERN.replace("{setting}", MULTISCALE),
     params:
-        palette_root=lambda wc: layout(wc.dataset).infer_args,
-        gt=lambda wc: layout(wc.dataset).gt if run_scorable(P.Run(wc.model, wc.dataset, "ms")) else None,
-        eval_args=lambda wc: layout(wc.dataset).eval_args,
+        job=lambda wc: G.multiscale_job(config, wc.model, wc.dataset),
     wildcard_constraints:
-        dataset=r"D16|D17|D17td|Y18|Y19",
+        dataset=one_of(MULTISCALE_DATASETS),
     log:
         f"{RESULTS}/logs/runs/{{model}}_{{dataset}}_ms.log",
     benchmark:

@@ -1,4 +1,5 @@
 # Tables: one CSV per paper table in results/tables/, paper rows next to measured rows.
+# Table names and target rules come from the plan (xmem.experiments.plan.TABLE_TARGETS).
 
 
 rule make_table:
@@ -7,14 +8,18 @@ rule make_table:
     output:
         f"{RESULTS}/tables/{{name}}.csv",
     wildcard_constraints:
-        name="|".join(TABLE_RULES.values()),
+        name=one_of(P.TABLE_NAMES),
     log:
         f"{RESULTS}/logs/tables/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tables/{{name}}.tsv"
+    resources:
+        cpu_slots=1,
     script:
         "../scripts/make_table.py"
 
 
-for _target, _name in TABLE_RULES.items():
+for _target, _name in P.TABLE_TARGETS.items():
 
     rule:
         name:
@@ -25,4 +30,4 @@ for _target, _name in TABLE_RULES.items():
 
 rule tables:
     input:
-        [f"{RESULTS}/tables/{name}.csv" for name in TABLE_RULES.values()],
+        [f"{RESULTS}/tables/{name}.csv" for name in P.TABLE_NAMES],

@@ -13,7 +13,7 @@ rule train:
         device=config["device"],
         overrides=" ".join(f"--set '{o}'" for o in config["training"].get("overrides", [])),
     wildcard_constraints:
-        model="|".join(m for m in P.MODELS if m not in MAIN_MODELS),
+        model=one_of(m for m in P.MODELS if m not in P.MAIN_MODELS),
     log:
         f"{RESULTS}/logs/train_{{model}}.log",
     benchmark:
@@ -23,12 +23,12 @@ rule train:
         cpu_slots=cpu_slots(TRAIN_THREADS),
         **config["training"].get("resources", {}),
     shell:
-        "xmem train --config {input.config} --out {params.out} --set runtime.device={params.device} "
+        f"{XMEM} train --config {{input.config}} --out {{params.out}} --set runtime.device={{params.device}} "
         "{params.data_root} {params.overrides} --resume --no-progress > {log} 2>&1"
 
 
 # XMem and STCN first: most inference runs wait for them (the critical path of the workflow).
 use rule train as train_main with:
     wildcard_constraints:
-        model="|".join(MAIN_MODELS),
+        model=one_of(P.MAIN_MODELS),
     priority: 10

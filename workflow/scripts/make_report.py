@@ -1,12 +1,9 @@
 """Snakemake script: write results/report.md and the self-contained results/report.html."""
 
 import logging
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))  # noqa: F821 (the repository)
-
-from xmem.reporting.report import write_report  # noqa: E402
+from xmem.reporting.report import write_report
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 write_report(snakemake.config, [Path(p) for p in snakemake.input.tables],  # noqa: F821

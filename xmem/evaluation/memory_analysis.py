@@ -1,6 +1,6 @@
 """Memory and speed analysis of the per-frame log written by ``xmem infer``.
 
-Pure pandas functions over a DataFrame with the columns of :data:`LOG_COLUMNS`, one row per
+Pure pandas functions over a DataFrame with the columns of :data:`xmem.inference.stats.FRAME_COLUMNS`, one row per
 processed frame (``frame_index`` counts processed frames from 0 within a video). Byte
 columns may be empty (NaN), e.g. the CUDA columns on a CPU run.
 
@@ -13,38 +13,11 @@ columns may be empty (NaN), e.g. the CUDA columns on a CPU run.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from xmem.errors import XMemError
-
-LOG_COLUMNS = [
-    "video", "frame_index", "frame", "process_seconds", "is_memory_frame", "memory_bytes",
-    "work_elements", "long_elements", "rss_bytes", "cuda_allocated_bytes", "cuda_peak_bytes",
-]
-
-
-def read_inference_log(path: str | os.PathLike) -> pd.DataFrame:
-    """Read the per-frame CSV of ``xmem infer``, checking its columns."""
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype={"video": str, "frame": str})
-    except FileNotFoundError:
-        raise XMemError(f"{path}: inference log not found; run `xmem infer` first") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise XMemError(f"{path}: cannot parse the inference log ({exc})") from None
-    check_log(table, str(path))
-    return table
-
-
-def check_log(table: pd.DataFrame, name: str = "inference log") -> None:
-    """Raise if ``table`` lacks any of :data:`LOG_COLUMNS`."""
-    missing = [c for c in LOG_COLUMNS if c not in table.columns]
-    if missing:
-        raise XMemError(f"{name}: missing column(s) {', '.join(missing)}; expected the per-frame log of `xmem infer`")
+from xmem.inference.stats import check_frame_stats
 
 
 def _memory_column(group: pd.DataFrame) -> str:
@@ -61,7 +34,7 @@ def memory_increase_per_frame(log: pd.DataFrame, start_frame: int = 100, end_fra
     Returns columns ``video, source, start_bytes, end_bytes, bytes_per_frame`` (NaN when a
     video has no row for one of the two frames).
     """
-    check_log(log)
+    check_frame_stats(log)
     if end_frame <= start_frame:
         raise XMemError(f"memory increase: end frame {end_frame} must come after start frame {start_frame}")
     rows = []
@@ -83,7 +56,7 @@ def fps_curve(log: pd.DataFrame, window: int = 50) -> pd.DataFrame:
 
     Returns columns ``video, frame_index, fps, fps_smoothed`` in frame order.
     """
-    check_log(log)
+    check_frame_stats(log)
     if window < 1:
         raise XMemError(f"fps curve: window {window} must be at least 1")
     parts = []
@@ -116,7 +89,7 @@ def max_memory(log: pd.DataFrame) -> pd.DataFrame:
 
     Returns columns ``video, source, max_bytes, max_memory_bytes, max_rss_bytes``.
     """
-    check_log(log)
+    check_frame_stats(log)
     rows = []
     for video, group in log.groupby("video", sort=False):
         source = "cuda_peak_bytes" if group["cuda_peak_bytes"].notna().any() else "memory_bytes"
@@ -130,7 +103,7 @@ def mean_fps(log: pd.DataFrame, by_video: bool = True) -> pd.DataFrame | float:
     With ``by_video`` a table ``video, frames, process_seconds, fps``; otherwise one
     number over all videos together.
     """
-    check_log(log)
+    check_frame_stats(log)
     if not by_video:
         total = float(log["process_seconds"].sum())
         return len(log) / total if total > 0 else float("nan")
@@ -147,7 +120,7 @@ def fit_process_time(log: pd.DataFrame) -> pd.DataFrame:
     Figure S7 extrapolates STCN's FPS with such a line (FPS = 1 / line). Returns columns
     ``video, intercept, slope``.
     """
-    check_log(log)
+    check_frame_stats(log)
     rows = []
     for video, group in log.groupby("video", sort=False):
         x = group["frame_index"].to_numpy(dtype=float)

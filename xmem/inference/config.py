@@ -54,8 +54,3 @@ class InferenceConfig:
             return self.mem_every, self.mem_offset
         r = max(self.mem_every, math.ceil(num_frames / self.memory.max_memory_frames))
         return r, (self.mem_offset * r) // self.mem_every
-
-
-def evenly_spaced_offsets(mem_every: int, count: int = 5) -> list[int]:
-    """The paper's evenly spaced memory-insertion offsets in [0, r): floor(i * r / count)."""
-    return sorted({(i * mem_every) // count for i in range(count)})

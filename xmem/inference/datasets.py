@@ -188,13 +188,3 @@ def _youtube_videos(root: Path, split: str, save: str) -> list[VideoSpec]:
                    required=required)
         )
     return videos
-
-
-def list_videos_from_args(args: list[str], save: str | None = None) -> list[VideoSpec]:
-    """:func:`list_videos` from ``xmem infer``-style options (``--dataset d17 --data ROOT [--split ...]``)."""
-    options = {"--dataset": "generic", "--split": "val", "--size": "480"}
-    for key, value in zip(args[::2], args[1::2]):
-        options[key] = value
-    if "--data" not in options:
-        raise XMemError(f"dataset options {args} lack --data")
-    return list_videos(options["--dataset"], options["--data"], options["--split"], int(options["--size"]), save)

@@ -23,7 +23,7 @@ import logging
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import Tensor, nn
@@ -128,22 +128,28 @@ def load_state_dict_strict(net: nn.Module, state_dict: Mapping[str, Tensor], sou
     net.load_state_dict(complete, strict=True)
 
 
-def load_network(
+def load_checkpoint(
     path: str | os.PathLike,
+    network_class: Callable[[Any], nn.Module],
+    config_from_state_dict: Callable[..., Any],
     device: str | torch.device = "cpu",
     *,
-    config: NetworkConfig | None = None,
+    config: Any = None,
     pad_single_object: bool = True,
-) -> XMemNetwork:
-    """Build an :class:`XMemNetwork` from a checkpoint file and load it strictly (eval mode).
+) -> tuple[nn.Module, Any]:
+    """Build a network from a checkpoint file and load it strictly (eval mode, on ``device``):
+    the loader of every method (XMem here, STCN in ``baselines.stcn``).
 
     Args:
-        path: a plain state dict (official or ours) or an accepted wrapper.
-        device: where the returned network lives.
+        path: a plain state dict or an accepted wrapper (see the module docstring).
+        network_class: architecture config -> network.
+        config_from_state_dict: (state_dict, source=...) -> the architecture the file describes.
         config: build this architecture instead of inferring it from the file (then the file
             must fit it exactly).
         pad_single_object: zero-pad 4-channel single-object weights into a multi-object
             network (official evaluation behaviour); False builds a single-object network.
+
+    Returns (network, its architecture config). Raises XMemError (one line naming the file).
     """
     source = f"checkpoint {path}"
     state = read_state_dict(path)
@@ -151,11 +157,25 @@ def load_network(
     if not want_single:
         state = pad_single_object_weights(state)
     if config is None:
-        config = NetworkConfig.from_state_dict(state, source=source)
-    net = XMemNetwork(config)
+        config = config_from_state_dict(state, source=source)
+    net = network_class(config)
     load_state_dict_strict(net, state, source)
+    return net.to(device).eval(), config
+
+
+def load_network(
+    path: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    *,
+    config: NetworkConfig | None = None,
+    pad_single_object: bool = True,
+) -> XMemNetwork:
+    """Build an :class:`XMemNetwork` from a checkpoint file and load it strictly (eval mode);
+    arguments as :func:`load_checkpoint`."""
+    net, config = load_checkpoint(path, XMemNetwork, NetworkConfig.from_state_dict, device, config=config,
+                                  pad_single_object=pad_single_object)
     log.info("loaded %s: %s", path, config)
-    return net.to(device).eval()
+    return net
 
 
 def save_network(net: nn.Module, path: str | os.PathLike) -> None:

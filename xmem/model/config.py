@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from xmem.errors import XMemError
 
@@ -81,7 +81,7 @@ NAMED_BACKBONES: dict[str, BackboneConfig] = {
 }
 
 
-def _as_backbone(value: Any, option: str) -> BackboneConfig:
+def as_backbone(value: Any, option: str) -> BackboneConfig:
     if isinstance(value, BackboneConfig):
         return value
     if isinstance(value, str):
@@ -94,8 +94,52 @@ def _as_backbone(value: Any, option: str) -> BackboneConfig:
     raise XMemError(f"{option} must be a backbone name, a mapping or a BackboneConfig, got {type(value).__name__}")
 
 
+class ArchitectureConfig:
+    """Plain-data round trip and named profiles, shared by the architecture dataclasses of
+    every method (:class:`NetworkConfig`, the STCN baseline's ``STCNConfig``).
+
+    Subclasses are frozen dataclasses that set :attr:`LABEL` (used in error messages) and
+    return their named configurations from :meth:`profiles`.
+    """
+
+    LABEL: ClassVar[str] = "network"
+
+    @classmethod
+    def profiles(cls) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def value_extra_channels(self) -> int:
+        """Mask channels appended to the RGB input of the value encoder: 1 (the object) for a
+        single-object network, 2 (the object, the other objects) otherwise."""
+        return 1 if self.single_object else 2  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (for YAML/JSON); ``from_dict(to_dict())`` is the identity."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]):
+        """Build from plain data; ``profile: NAME`` selects a base profile the rest overrides."""
+        data = dict(data)
+        base = cls.profile(data.pop("profile")) if "profile" in data else cls()
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - names
+        if unknown:
+            raise XMemError(f"unknown {cls.LABEL} options {sorted(unknown)}; valid options are {sorted(names)}")
+        return dataclasses.replace(base, **data)  # type: ignore[type-var]
+
+    @classmethod
+    def profile(cls, name: str):
+        """A named configuration: one of :meth:`profiles`."""
+        try:
+            return cls.profiles()[name]
+        except KeyError:
+            raise XMemError(f"unknown {cls.LABEL} profile {name!r}: use one of {sorted(cls.profiles())}") from None
+
+
 @dataclass(frozen=True)
-class NetworkConfig:
+class NetworkConfig(ArchitectureConfig):
     """Architecture of :class:`xmem.model.network.XMemNetwork`. Defaults = the paper's network.
 
     Attributes:
@@ -125,8 +169,8 @@ class NetworkConfig:
     hidden_update_dim: int = 256
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key_backbone", _as_backbone(self.key_backbone, "key_backbone"))
-        object.__setattr__(self, "value_backbone", _as_backbone(self.value_backbone, "value_backbone"))
+        object.__setattr__(self, "key_backbone", as_backbone(self.key_backbone, "key_backbone"))
+        object.__setattr__(self, "value_backbone", as_backbone(self.value_backbone, "value_backbone"))
         object.__setattr__(self, "decoder_dims", tuple(int(d) for d in self.decoder_dims))
         if self.hidden_dim == 0:
             object.__setattr__(self, "hidden_update_dim", 0)
@@ -146,38 +190,14 @@ class NetworkConfig:
                 )
 
     @property
-    def value_extra_channels(self) -> int:
-        """Mask channels appended to the RGB input of the value encoder (1 or 2)."""
-        return 1 if self.single_object else 2
-
-    @property
     def is_paper_architecture(self) -> bool:
         """True when the state dict has the keys and shapes of a released checkpoint
         (XMem.pth / XMem-s012.pth / ... or, with hidden_dim 0, XMem-no-sensory.pth)."""
         return self.hidden_dim in (0, 64) and self == NetworkConfig(hidden_dim=self.hidden_dim)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (for YAML/JSON); ``from_dict(to_dict())`` is the identity."""
-        return dataclasses.asdict(self)
-
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "NetworkConfig":
-        """Build from plain data; ``profile: NAME`` selects a base profile the rest overrides."""
-        data = dict(data)
-        base = cls.profile(data.pop("profile")) if "profile" in data else cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise XMemError(f"unknown network options {sorted(unknown)}; valid options are {sorted(names)}")
-        return dataclasses.replace(base, **data)
-
-    @classmethod
-    def profile(cls, name: str) -> "NetworkConfig":
-        """A named configuration: one of :data:`PROFILES`."""
-        try:
-            return PROFILES[name]
-        except KeyError:
-            raise XMemError(f"unknown network profile {name!r}: use one of {sorted(PROFILES)}") from None
+    def profiles(cls) -> Mapping[str, "NetworkConfig"]:
+        return PROFILES
 
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Any], source: str = "state dict") -> "NetworkConfig":
@@ -211,8 +231,8 @@ class NetworkConfig:
             single_object=extra == 1,
             use_shrinkage="key_proj.d_proj.weight" in state_dict,
             use_selection="key_proj.e_proj.weight" in state_dict,
-            key_backbone=_backbone_from_state_dict(state_dict, "key_encoder", "res2", shape, source),
-            value_backbone=_backbone_from_state_dict(state_dict, "value_encoder", "layer1", shape, source),
+            key_backbone=backbone_from_state_dict(state_dict, "key_encoder", "res2", shape, source),
+            value_backbone=backbone_from_state_dict(state_dict, "value_encoder", "layer1", shape, source),
             decoder_dims=(
                 shape("decoder.fuser.block2.conv2.weight")[0],
                 shape("decoder.up_16_8.out_conv.conv2.weight")[0],
@@ -222,7 +242,7 @@ class NetworkConfig:
         )
 
 
-def _backbone_from_state_dict(
+def backbone_from_state_dict(
     state_dict: Mapping[str, Any], prefix: str, stage1: str, shape, source: str
 ) -> BackboneConfig:
     """Block type, block counts and width of the trunk stored under ``prefix``."""

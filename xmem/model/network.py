@@ -68,6 +68,35 @@ class SegmentOutput:
     prob: Tensor
 
 
+def load_pretrained_backbones(network: nn.Module, key_weights: str | os.PathLike | None,
+                              value_weights: str | os.PathLike | None) -> None:
+    """Initialise the key / value encoders' trunks from local torchvision weight files (if given)."""
+    if key_weights is not None:
+        network.key_encoder.load_pretrained(key_weights)
+    if value_weights is not None:
+        network.value_encoder.load_pretrained(value_weights)
+
+
+def split_clip(image: Tensor) -> tuple[Tensor, tuple[int, int] | None]:
+    """Frames of images [B, 3, H, W] (as given) or of clips [B, T, 3, H, W] ([B*T, 3, H, W]),
+    and (B, T) for clips; XMemError for any other shape. Shared by every method's encode_key."""
+    if image.ndim not in (4, 5) or image.shape[-3] != 3:
+        raise XMemError(f"encode_key: image must be [B, 3, H, W] or [B, T, 3, H, W], got {list(image.shape)}")
+    if image.ndim == 4:
+        return image, None
+    return image.flatten(0, 1), (image.shape[0], image.shape[1])
+
+
+def clip_time_first(x: Tensor, clip: tuple[int, int]) -> Tensor:
+    """[B*T, C, h, w] -> [B, T, C, h, w]."""
+    return x.view(*clip, *x.shape[1:])
+
+
+def clip_channels_first(x: Tensor | None, clip: tuple[int, int]) -> Tensor | None:
+    """[B*T, C, h, w] -> [B, C, T, h, w] (the official key layout of clips); None stays None."""
+    return None if x is None else clip_time_first(x, clip).transpose(1, 2).contiguous()
+
+
 class XMemNetwork(nn.Module):
     """XMem's network: key encoder + key projection, value encoder, decoder.
 
@@ -95,10 +124,7 @@ class XMemNetwork(nn.Module):
         self.value_encoder = MaskValueEncoder(c)
         self.key_proj = KeyHeads(c.key_backbone.out_channels[2], c.key_dim, c.use_shrinkage, c.use_selection)
         self.decoder = Decoder(c)
-        if key_backbone_weights is not None:
-            self.key_encoder.load_pretrained(key_backbone_weights)
-        if value_backbone_weights is not None:
-            self.value_encoder.load_pretrained(value_backbone_weights)
+        load_pretrained_backbones(self, key_backbone_weights, value_backbone_weights)
 
     @property
     def key_dim(self) -> int:
@@ -125,24 +151,14 @@ class XMemNetwork(nn.Module):
         Shrinkage / selection are None when not needed or disabled in the configuration.
         See :class:`KeyFeatures` for the output shapes of both layouts.
         """
-        if image.ndim not in (4, 5) or image.shape[-3] != 3:
-            raise XMemError(f"encode_key: image must be [B, 3, H, W] or [B, T, 3, H, W], got {list(image.shape)}")
-        clip_shape = image.shape[:2] if image.ndim == 5 else None
-        frames = image.flatten(0, 1) if clip_shape is not None else image
+        frames, clip = split_clip(image)
         f16, f8, f4 = self.key_encoder(frames)
         key, shrinkage, selection = self.key_proj(f16, need_shrinkage, need_selection)
-        if clip_shape is None:
+        if clip is None:
             return KeyFeatures(key, shrinkage, selection, f16, f8, f4)
-        b, t = clip_shape
-
-        def to_bctxy(x: Tensor | None) -> Tensor | None:
-            return None if x is None else x.view(b, t, *x.shape[1:]).transpose(1, 2).contiguous()
-
-        def to_btcxy(x: Tensor) -> Tensor:
-            return x.view(b, t, *x.shape[1:])
-
         return KeyFeatures(
-            to_bctxy(key), to_bctxy(shrinkage), to_bctxy(selection), to_btcxy(f16), to_btcxy(f8), to_btcxy(f4)
+            clip_channels_first(key, clip), clip_channels_first(shrinkage, clip), clip_channels_first(selection, clip),
+            clip_time_first(f16, clip), clip_time_first(f8, clip), clip_time_first(f4, clip),
         )
 
     def encode_value(

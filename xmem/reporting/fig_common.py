@@ -18,10 +18,10 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from xmem.evaluation.memory_analysis import memory_increase_per_frame, read_inference_log
-from xmem.reporting.plan import Run
-from xmem.reporting.profile import dataset_layout, model_weights_source
-from xmem.reporting.workflow_support import run_availability
+from xmem.evaluation.memory_analysis import memory_increase_per_frame
+from xmem.experiments.paths import Run, RunPaths
+from xmem.experiments.profile import inputs_unavailable, run_availability
+from xmem.reporting.run_results import RunResults, mean_std
 from xmem.utils.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -61,38 +61,21 @@ def run_label(run: Run) -> str:
     return f"{run.model} {run.dataset} {run.setting} o{run.offset}"
 
 
-def run_dir(config: dict, run: Run) -> Path:
-    return Path(config["results"]) / run.path
-
-
-def scores_path(config: dict, run: Run) -> Path:
-    return run_dir(config, run) / "scores" / "global_results.csv"
-
-
-def stats_dir(config: dict, run: Run) -> Path:
-    return run_dir(config, run) / "stats"
-
-
-def masks_dir(config: dict, run: Run) -> Path:
-    return run_dir(config, run) / "masks"
+def run_paths(config: dict, run: Run) -> RunPaths:
+    return RunPaths.of(config["results"], run)
 
 
 def unavailable_reason(run: Run, kind: str, config: dict) -> str:
     """Why ``kind`` ("scores", "stats", "masks") of ``run`` cannot be read ("" when it can)."""
+    paths = run_paths(config, run)
     if kind == "scores":
         ok, reason = run_availability(run, config)
-        if not ok:
-            return reason
-        path = scores_path(config, run)
+        path = paths.global_scores
     else:
-        layout = dataset_layout(run.dataset, config)
-        if not layout.data_root:
-            return layout.reason
-        if run.model != "copy" and config.get("weights") == "official":
-            weights, reason = model_weights_source(run.model, config)
-            if weights is None:
-                return reason
-        path = stats_dir(config, run) / "summary.csv" if kind == "stats" else masks_dir(config, run)
+        reason = inputs_unavailable(run, config)
+        path = paths.summary if kind == "stats" else paths.masks
+    if reason:
+        return reason
     if not path.exists():
         return f"{path} not found"
     return ""
@@ -104,18 +87,18 @@ def read_score(config: dict, run: Run, notes: Notes, column: str = "J&F-Mean") -
     if reason:
         notes.skip(run, reason)
         return None
-    table = pd.read_csv(scores_path(config, run))
-    if column not in table.columns or table.empty:
-        notes.skip(run, f"{scores_path(config, run)} has no {column} column")
-        return None
-    return 100.0 * float(table[column].iloc[0])
+    value = RunResults(Path(config["results"])).score_column(run, column)
+    if value is None:
+        notes.skip(run, f"{run_paths(config, run).global_scores} has no {column} column")
+    return value
 
 
 def mean_score(config: dict, runs: list[Run], notes: Notes,
                column: str = "J&F-Mean") -> tuple[float, float, int] | None:
     """(mean, std, count) of a score over runs (e.g. memory-insertion offsets); None if none read.
 
-    Runs that cannot be read are skipped (noted); std is 0 for a single run.
+    Runs that cannot be read are skipped (noted); std as :func:`xmem.reporting.run_results.mean_std`
+    (NaN for a single run).
     """
     values = [v for v in (read_score(config, r, notes, column) for r in runs) if v is not None]
     if not values:
@@ -123,8 +106,8 @@ def mean_score(config: dict, runs: list[Run], notes: Notes,
     if len(values) < len(runs):
         first = runs[0]
         notes.add(f"{first.model} {first.dataset} {first.setting}: mean over {len(values)} of {len(runs)} offsets")
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return float(np.mean(values)), std, len(values)
+    mean, std = mean_std(values)
+    return mean, std, len(values)
 
 
 def read_stats(config: dict, run: Run, notes: Notes) -> pd.DataFrame | None:
@@ -133,11 +116,10 @@ def read_stats(config: dict, run: Run, notes: Notes) -> pd.DataFrame | None:
     if reason:
         notes.skip(run, reason)
         return None
-    paths = sorted(p for p in stats_dir(config, run).glob("*.csv") if p.name != "summary.csv")
-    if not paths:
-        notes.skip(run, f"no per-video CSV in {stats_dir(config, run)}")
-        return None
-    return pd.concat([read_inference_log(p) for p in paths], ignore_index=True)
+    stats = RunResults(Path(config["results"])).frame_stats(run)
+    if stats is None:
+        notes.skip(run, f"no per-video CSV in {run_paths(config, run).stats}")
+    return stats
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,21 @@ import torch
 from PIL import Image
 
 from xmem.errors import XMemError
+from xmem.experiments.datasets import dataset_layout
+from xmem.experiments.profile import weights_path
 from xmem.inference.config import InferenceConfig
-from xmem.inference.core import SegmentationEngine
-from xmem.inference.datasets import VideoSpec, list_videos_from_args
-from xmem.inference.object_manager import ObjectManager
-from xmem.inference.transforms import image_to_tensor, pad_to_multiple, resize_image, resize_masks, resized_shape
+from xmem.inference.datasets import VideoSpec
+from xmem.inference.predictor import VideoPredictor
+from xmem.inference.runner import load_frame, read_rgb
+from xmem.inference.transforms import KEY_STRIDE, pad_to_multiple, resized_shape
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
-from xmem.model.checkpoint import load_network
+from xmem.methods import get_method
 from xmem.reporting.fig_common import Notes, empty_axes_message, new_figure, save_figure
-from xmem.reporting.profile import dataset_layout, model_weights_source
-from xmem.utils.masks import read_index_mask
 
 log = logging.getLogger(__name__)
 
-STRIDE = 16  # key maps are at 1/16 of the (padded) processed frame
+STRIDE = KEY_STRIDE  # key maps are at 1/16 of the (padded) processed frame
 PROTOTYPE_ROWS = 5
 TITLE = "Fig. S1: memory consolidation (first consolidation, first LV1 video)"
 
@@ -60,12 +60,10 @@ class ConsolidationCapture:
 
 def xmem_weights(config: dict) -> Path:
     """The XMem weights the workflow uses in this profile."""
-    if config.get("weights") == "train":
-        return Path(config["results"]) / "models" / "xmem" / "network.pth"
-    path, reason = model_weights_source("xmem", config)
-    if path is None:
-        raise XMemError(f"figS1_consolidation: {reason}; set xmem_weights in the config")
-    return Path(path)
+    try:
+        return Path(weights_path("xmem", config))
+    except XMemError as exc:
+        raise XMemError(f"figS1_consolidation: {exc}; set xmem_weights in the config") from None
 
 
 @contextmanager
@@ -78,17 +76,10 @@ def torch_threads(threads: int):
         torch.set_num_threads(previous)
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    try:
-        with Image.open(path) as img:
-            return np.array(img.convert("RGB"))
-    except (FileNotFoundError, OSError) as exc:
-        raise XMemError(f"{path}: cannot read frame ({exc}); regenerate or remove it") from None
-
-
 def capture_first_consolidation(network, video: VideoSpec, inference: InferenceConfig,
                                 device: torch.device = torch.device("cpu")) -> ConsolidationCapture | None:
-    """Run ``video`` until the first consolidation and record it; None if none happens."""
+    """Run ``video`` (through :class:`xmem.inference.predictor.VideoPredictor`) until the first
+    consolidation and record it; None if none happens. ``network`` is used as given (eval mode)."""
     seen: dict[str, object] = {}
 
     def observer(candidate_key: torch.Tensor, prototypes: Prototypes, frame_hw: int) -> None:
@@ -99,29 +90,21 @@ def capture_first_consolidation(network, video: VideoSpec, inference: InferenceC
         seen["indices"] = None if prototypes.indices is None else prototypes.indices.cpu().numpy()
         seen["affinity"] = None if prototypes.affinity is None else prototypes.affinity.float().cpu().numpy()
 
-    core = SegmentationEngine(network, inference, num_frames=len(video.frames), consolidation_observer=observer)
-    objects = ObjectManager()
-    processed: list[tuple[str, np.ndarray]] = []  # (frame name, processed-size RGB) per step t
+    predictor = VideoPredictor(network, inference, device, prepared=True)
+    frames = (load_frame(video, spec, inference.size) for spec in video.frames)
+    processed: list[tuple[str, np.ndarray]] = []  # (frame name, processed-size RGB) per processed frame t
     memory_t: list[int] = []
     pad = (0, 0, 0, 0)
     shape = (0, 0)
-    for index, spec in enumerate(video.frames):
-        mask = read_index_mask(spec.mask) if spec.mask is not None else None
-        if mask is None and not core.prompted:
+    for result in predictor.track_frames(frames, len(video.frames), ignore_ids=video.ignore_ids,
+                                         consolidation_observer=observer):
+        if not result.processed:
             continue
-        rgb = _read_rgb(spec.image)
+        rgb = read_rgb(video.frames[result.index].image)
         shape = resized_shape(rgb.shape[0], rgb.shape[1], inference.size)
-        image = resize_image(image_to_tensor(rgb), shape)
-        masks = new_ids = None
-        if mask is not None:
-            new_ids = objects.register(mask, ignore=video.ignore_ids)
-            if new_ids or not core.prompted:
-                masks = resize_masks(torch.from_numpy(objects.one_hot(mask)), shape).to(device)
-        core.step(image.to(device), masks, new_ids if masks is not None else None, last=index == len(video.frames) - 1)
-        shown = np.asarray(Image.fromarray(rgb).resize((shape[1], shape[0]), Image.BILINEAR))
-        processed.append((spec.name, shown))
-        if core.last_memory_t == core.t:
-            memory_t.append(core.t)
+        processed.append((result.name, np.asarray(Image.fromarray(rgb).resize((shape[1], shape[0]), Image.BILINEAR))))
+        if result.memory.is_memory_frame:
+            memory_t.append(len(processed) - 1)
         if seen:
             _, pad = pad_to_multiple(torch.zeros(1, *shape))
             break
@@ -225,10 +208,10 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
     inf = config["inference"]
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
                                 memory=memory or MemoryConfig())
-    videos = list_videos_from_args(layout.infer_args + ["--size", str(inf["size"])], save="all")
+    videos = layout.ref.videos(inf["size"], save="all")
     device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
     with torch_threads(threads):
-        network = load_network(xmem_weights(config), device=device)
+        network = get_method("xmem").load(xmem_weights(config), device)
         capture = capture_first_consolidation(network, videos[0], inference, device)
     m = inference.memory
     notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "

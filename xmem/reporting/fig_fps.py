@@ -12,16 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from xmem.evaluation.memory_analysis import fit_process_time, fps_curve
+from xmem.experiments.paths import Run
+from xmem.experiments.settings import ltmax_setting
 from xmem.reporting.fig_common import MODEL_COLORS, Notes, empty_axes_message, new_figure, read_stats, save_figure
-from xmem.reporting.plan import Run
 
 SMOOTHING_WINDOW = 50  # frames (trailing window of fps_curve)
 XMEM_CMAP = "YlOrRd"
-
-
-def ltmax_setting(n: int) -> str:
-    """Setting name of an XMem run with LT_max = n (10000 is the default setting)."""
-    return "default" if n == 10000 else f"ltmax{n}"
 
 
 def mean_curve(stats, window: int) -> tuple[np.ndarray, np.ndarray]:

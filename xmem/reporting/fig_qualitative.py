@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from xmem.reporting.fig_common import Notes, empty_axes_message, masks_dir, new_figure, save_figure, unavailable_reason
-from xmem.reporting.fig_scores import STCN_LONG
-from xmem.reporting.plan import Run
-from xmem.reporting.profile import dataset_layout
+from xmem.experiments.datasets import dataset_layout
+from xmem.experiments.paths import Run
+from xmem.experiments.plan import STCN_LONG
+from xmem.reporting.fig_common import Notes, empty_axes_message, new_figure, run_paths, save_figure, unavailable_reason
 from xmem.utils.masks import DAVIS_PALETTE, read_index_mask, read_palette
 
 ALPHA = 0.5
@@ -66,7 +66,7 @@ def draw_qualitative(config: dict, out_png: Path, columns: int = COLUMNS) -> lis
         if reason:
             notes.skip(run, reason)
         else:
-            available[name] = masks_dir(config, run)
+            available[name] = run_paths(config, run).masks
     videos = sorted(set.intersection(*[{p.name for p in d.iterdir() if p.is_dir()} for d in available.values()])) \
         if available else []
     frames: list[str] = []
@@ -83,7 +83,8 @@ def draw_qualitative(config: dict, out_png: Path, columns: int = COLUMNS) -> lis
 
     layout = dataset_layout("LV3", config)
     image_dir = Path(layout.data_root) / "JPEGImages" / video
-    gt_dir = Path(layout.gt) / video if layout.gt else None
+    gt = layout.evaluation.gt if layout.evaluation is not None else ""
+    gt_dir = Path(gt) / video if gt else None
     has_gt = gt_dir is not None and all((gt_dir / f"{f}.png").is_file() for f in frames)
     first_mask = next(iter(available.values())) / video / f"{frames[0]}.png"
     palette = read_palette(first_mask) or DAVIS_PALETTE

@@ -28,9 +28,10 @@ from xmem.reporting.fig_common import (
     save_figure,
 )
 from xmem.reporting.paper import load_paper_results
-from xmem.reporting.plan import COPY_MODEL, Run, long_dataset, mem_every, offsets, stcn_long_times
-
-STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+from xmem.experiments.paths import Run
+from xmem.experiments.plan import STCN_LONG, stcn_long_times
+from xmem.experiments.profile import COPY_MODEL
+from xmem.experiments.settings import long_dataset, mem_every, offsets
 
 
 def draw_memory_vs_quality(config: dict, out_png: Path) -> list[str]:
@@ -109,8 +110,8 @@ def draw_short_vs_long(config: dict, out_png: Path, paper_points: bool = True) -
         short = read_score(config, Run(model, "D17"), notes)
         if long is None or short is None:
             continue
-        mean, std, _ = long
-        ax.errorbar([mean], [short], xerr=[std] if std else None, fmt="o", ms=9, capsize=3,
+        mean, std, count = long
+        ax.errorbar([mean], [short], xerr=[std] if count > 1 and std else None, fmt="o", ms=9, capsize=3,
                     color=MODEL_COLORS[model], label=f"{MODEL_NAMES[model]} (measured)")
         ax.annotate(MODEL_NAMES[model], (mean, short), textcoords="offset points", xytext=(7, -12), fontsize=8)
         values += [mean, short]

@@ -1,7 +1,7 @@
 """The workflow's figures: ``draw_figure(name, config, out_png)`` draws one PNG.
 
 Inputs are the run outputs under ``Path(config["results"]) / run.path`` listed by
-:func:`xmem.reporting.plan.build_figures` (scores/global_results.csv, stats/<video>.csv,
+:func:`xmem.experiments.plan.build_figures` (scores/global_results.csv, stats/<video>.csv,
 masks/<video>/<frame>.png). Every figure names the profile in its title and footer, skips
 runs a profile cannot provide (saying so in a footnote) and is written atomically.
 One module per group of figures: ``fig_scores`` (Fig. 1, 7), ``fig_similarity`` (Fig. 4),

@@ -15,27 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from xmem.errors import XMemError
+from xmem.experiments.plan import TABLE_NAMES
 
 CSV_NAME = "paper_results.csv"
 
 COLUMNS = ("table", "row", "method", "setting", "dataset", "metric", "value", "std", "note")
 
-TABLE_NAMES = (
-    "table1_long_time_video",
-    "table2_short_video",
-    "table3_davis17_testdev",
-    "table4_memory_stores",
-    "table5_scaling_terms",
-    "table6_consolidation",
-    "table7_long_video_strategies",
-    "table8_deep_update",
-    "tableS1_ltmax",
-    "tableS2_stcn_retrained",
-    "tableS3_youtubevos19",
-    "tableS4_no_pretraining",
-    "tableS5_S9_training_data",
-    "tableS10_S11_multiscale",
-)
 
 DATASETS = ("Y18", "Y19", "D16", "D17", "D17td", "LV1", "LV3", "LV1->LV3")
 

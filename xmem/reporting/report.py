@@ -20,7 +20,7 @@ import pandas as pd
 
 from xmem.reporting.claims import NOT_MEASURABLE, SUPPORTED, ClaimResult, check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
-from xmem.reporting.plan import Run
+from xmem.experiments.paths import Run
 from xmem.utils.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)

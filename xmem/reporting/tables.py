@@ -3,7 +3,7 @@
 Measured numbers come from the run folders the workflow wrote under ``results/``:
 ``runs/<model>/<dataset>/<setting>/o<offset>/scores/global_results.csv`` (fractions; shown in
 percent like the paper) and ``.../stats/`` (per-frame timing and memory, see
-``xmem.inference.runner``). Cells that a profile cannot measure stay empty and the ``note``
+``xmem.inference.stats``). Cells that a profile cannot measure stay empty and the ``note``
 column says why; nothing is invented.
 """
 
@@ -15,89 +15,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
+from xmem.experiments.datasets import key_elements_per_frame
+from xmem.experiments.paths import Run
+from xmem.experiments.plan import Cell, Row, TableSpec
+from xmem.experiments.profile import run_availability
+from xmem.memory.config import MemoryConfig
 from xmem.reporting.paper import column_label, paper_table
-from xmem.reporting.plan import Cell, Row, Run, TableSpec
-
-DAVIS_COLUMNS = {"J&F": "J&F-Mean", "J": "J-Mean", "F": "F-Mean"}
-YOUTUBE_COLUMNS = {"G": "G", "J_s": "J-Seen", "F_s": "F-Seen", "J_u": "J-Unseen", "F_u": "F-Unseen"}
+from xmem.reporting.run_results import RunResults, mean_std
+from xmem.utils.atomic import atomic_path
 
 
 @dataclass(frozen=True)
-class RunResults:
-    """Reads the outputs of runs under ``results_root``; ``availability(run)`` gives
-    (True, "") or (False, reason) for runs this profile cannot score."""
+class TableInputs:
+    """What a table reads: the runs' outputs, why a run is unavailable in the profile
+    (``availability(run)`` -> (True, "") or (False, reason)) and the key elements per frame
+    of a dataset (for the compression ratio)."""
 
-    results_root: Path
+    results: RunResults
     availability: Callable[[Run], tuple[bool, str]]
-    frame_hw: Callable[[str], int] | None = None  # dataset -> key-map elements per frame
-
-    def _dir(self, run: Run) -> Path:
-        return self.results_root / run.path
-
-    def score(self, run: Run, metric: str) -> float:
-        table = pd.read_csv(self._dir(run) / "scores" / "global_results.csv")
-        column = DAVIS_COLUMNS.get(metric) or YOUTUBE_COLUMNS[metric]
-        return 100.0 * float(table[column].iloc[0])
-
-    def fps(self, run: Run) -> float:
-        summary = pd.read_csv(self._dir(run) / "stats" / "summary.csv")
-        return float(summary["frames"].sum() / summary["process_seconds"].sum())
-
-    def max_memory_mb(self, run: Run) -> float:
-        peak = 0.0
-        for path in sorted((self._dir(run) / "stats").glob("*.csv")):
-            if path.name == "summary.csv":
-                continue
-            frames = pd.read_csv(path)
-            cuda = frames["cuda_peak_bytes"].dropna()
-            peak = max(peak, float(cuda.max() if len(cuda) else frames["memory_bytes"].max()))
-        return peak / 2**20
+    frame_hw: Callable[[str], int | None] | None = None
 
 
-def _mean_std(values: list[float], with_std: bool) -> tuple[float, float]:
-    if not values:
-        return math.nan, math.nan
-    mean = float(np.mean(values))
-    std = float(np.std(values, ddof=1)) if with_std and len(values) > 1 else math.nan
-    return mean, std
+def compression_ratio_pct(frame_hw: int, num_prototypes: int, memory: MemoryConfig = MemoryConfig()) -> float:
+    """Compression ratio of one consolidation in percent: (T_max - T_min) frames of ``frame_hw``
+    key elements become ``num_prototypes`` prototypes."""
+    return 100.0 * (memory.max_work_frames - memory.min_work_frames) * frame_hw / num_prototypes
 
 
-def measure_cell(cell: Cell, results: RunResults, config: dict) -> tuple[float, float, str]:
-    """(value, std, reason-if-empty) of one cell."""
+def measure_cell(cell: Cell, inputs: TableInputs) -> tuple[float, float, str]:
+    """(value, std, reason-if-empty) of one cell; std is NaN unless the cell shows one."""
     if cell.kind == "compression":
-        hw = results.frame_hw(cell.dataset) if results.frame_hw else None
+        hw = inputs.frame_hw(cell.dataset) if inputs.frame_hw else None
         if not hw:
             return math.nan, math.nan, "frame size unknown"
-        p = dict(cell.params)["P"]
-        return 100.0 * 5 * hw / p, math.nan, ""  # (T_max - T_min) frames of HW elements per P prototypes
+        return compression_ratio_pct(hw, dict(cell.params)["P"]), math.nan, ""
     runs = cell.runs + cell.baseline
     for run in runs:
-        ok, reason = results.availability(run)
+        ok, reason = inputs.availability(run)
         if not ok:
             return math.nan, math.nan, reason
+    results = inputs.results
     if cell.kind == "fps":
         return results.fps(cell.runs[0]), math.nan, ""
     if cell.kind == "memory_mb":
         return results.max_memory_mb(cell.runs[0]), math.nan, ""
     metric = "J&F" if cell.kind == "delta" else cell.metric
-    mean, std = _mean_std([results.score(r, metric) for r in cell.runs], cell.with_std)
+    mean, std = mean_std([results.score(r, metric) for r in cell.runs])
+    std = std if cell.with_std else math.nan
     if cell.kind == "delta":
-        base, _ = _mean_std([results.score(r, metric) for r in cell.baseline], False)
+        base, _ = mean_std([results.score(r, metric) for r in cell.baseline])
         return mean - base, math.nan, ""
     if math.isnan(mean):
         return mean, std, f"{metric} undefined on {cell.dataset} (no objects of that kind)"
     return mean, std, ""
 
 
-def measured_row(row: Row, results: RunResults, config: dict) -> dict:
+def measured_row(row: Row, inputs: TableInputs) -> dict:
     out: dict = {"method": row.method, "setting": row.setting}
     reasons = []
     for cell in row.cells:
         label = column_label(cell.dataset, cell.metric)
-        value, std, reason = measure_cell(cell, results, config)
+        value, std, reason = measure_cell(cell, inputs)
         out[label] = value
         if cell.with_std:
             out[f"{label} std"] = std
@@ -108,11 +88,11 @@ def measured_row(row: Row, results: RunResults, config: dict) -> dict:
     return out
 
 
-def build_table(spec: TableSpec, results: RunResults, config: dict) -> pd.DataFrame:
+def build_table(spec: TableSpec, inputs: TableInputs, config: dict) -> pd.DataFrame:
     """Paper rows (source=paper) interleaved with measured rows (source=<profile>)."""
     paper = paper_table(spec.name).reset_index(drop=True)
     paper.insert(0, "source", "paper")
-    measured = {(r.method, r.setting): measured_row(r, results, config) for r in spec.rows}
+    measured = {(r.method, r.setting): measured_row(r, inputs) for r in spec.rows}
     profile = f"measured ({config['profile']})"
     rows = []
     placed = set()
@@ -136,7 +116,11 @@ def build_table(spec: TableSpec, results: RunResults, config: dict) -> pd.DataFr
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    from xmem.utils.atomic import atomic_path
-
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.1f")
+
+
+def profile_table_inputs(config: dict) -> TableInputs:
+    """The inputs of the tables of profile ``config`` (its results folder and availability)."""
+    return TableInputs(RunResults(Path(config["results"])), lambda run: run_availability(run, config),
+                       lambda code: key_elements_per_frame(code, config))

@@ -4,7 +4,8 @@ A :class:`ModelKind` couples a network factory (network options from the trainin
 ``nn.Module``) with its clip forward (``(network, batch, *, num_ref_frames, generator,
 deep_update_prob) -> ClipOutput``). Both kinds train with the same recipe (paper §3.6: "we also
 retrain the STCN baseline with the above setting"); STCN has no sensory memory, so it ignores
-``deep_update_prob``. ``baselines.stcn`` is imported only when the STCN kind is used.
+``deep_update_prob``. The kinds come from the method registry (:mod:`xmem.methods`): STCN's is
+defined in ``baselines.stcn.training`` and imported only when it is used.
 
 Single-object networks (static-image pretraining, as in the official code) are converted to
 multi-object ones between stages by :func:`transfer_weights`: the extra "other objects" input
@@ -74,36 +75,34 @@ def _xmem_forward(network: nn.Module, batch: TrainingBatch, *, num_ref_frames: i
                              deep_update_prob=deep_update_prob)
 
 
-def _stcn_module(name: str):
-    try:
-        return importlib.import_module(f"baselines.stcn.{name}")
-    except ImportError as exc:
-        raise XMemError(f"model: stcn needs the baselines.stcn package ({exc}); install the repository with pip -e .") from None
+XMEM_TRAINING = ModelKind("xmem", _xmem_config, _build_xmem, _xmem_forward)
 
 
-def _stcn_config(options: Mapping[str, Any]):
-    return _stcn_module("config").STCNConfig.from_dict(options)
+class ModelKinds(Mapping[str, ModelKind]):
+    """The trainable kinds: every registered method (:mod:`xmem.methods`) with a ``training``
+    entry, resolved on lookup (a method package is imported only when its kind is used)."""
+
+    def _names(self) -> list[str]:
+        from xmem.methods import get_method, method_names
+
+        return [name for name in method_names() if get_method(name).training]
+
+    def __getitem__(self, name: str) -> ModelKind:
+        from xmem.methods import get_method
+
+        if name not in self._names():
+            raise KeyError(name)
+        module, attribute = get_method(name).training.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
 
 
-def _build_stcn(options: Mapping[str, Any], single_object: bool, pretrained: Mapping[str, str]) -> nn.Module:
-    config = dataclasses.replace(_stcn_config(options), single_object=single_object)
-    return _stcn_module("network").STCNNetwork(
-        config,
-        key_backbone_weights=pretrained.get("key_backbone"),
-        value_backbone_weights=pretrained.get("value_backbone"),
-    )
-
-
-def _stcn_forward(network: nn.Module, batch: TrainingBatch, *, num_ref_frames: int, generator: torch.Generator,
-                  deep_update_prob: float) -> ClipOutput:
-    del deep_update_prob  # STCN has no sensory memory
-    return _stcn_module("training").stcn_clip_forward(network, batch, num_ref_frames=num_ref_frames, generator=generator)
-
-
-MODEL_KINDS: dict[str, ModelKind] = {
-    "xmem": ModelKind("xmem", _xmem_config, _build_xmem, _xmem_forward),
-    "stcn": ModelKind("stcn", _stcn_config, _build_stcn, _stcn_forward),
-}
+MODEL_KINDS: Mapping[str, ModelKind] = ModelKinds()
 
 
 def get_model_kind(name: str) -> ModelKind:

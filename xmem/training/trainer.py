@@ -42,7 +42,7 @@ from xmem.training.checkpointing import (
     restore_rng_state,
     save_training_state,
 )
-from xmem.training.config import StageConfig, TrainConfig, _plain
+from xmem.training.config import StageConfig, TrainConfig, plain_data
 from xmem.training.models import get_model_kind, transfer_weights
 from xmem.training.sampling import derive_seed, forward_seed
 from xmem.training.schedules import keep_fraction_at, lr_milestones, max_skip_at
@@ -109,7 +109,7 @@ def _write_run_config(run: _Run, source: str | None, resumed: bool) -> None:
     facts = {"config_file": source, "world_size": run.info.world_size, "device": str(run.device),
              "seed": run.config.seed, "stage_init_seeds": stage_seeds, "torch": str(torch.__version__),
              "resumed": resumed, "threads": torch.get_num_threads()}
-    facts["network_resolved"] = _plain(get_model_kind(run.config.model).resolve_config(run.config.network).to_dict())
+    facts["network_resolved"] = plain_data(get_model_kind(run.config.model).resolve_config(run.config.network).to_dict())
     text = yaml.safe_dump({**run.config_dict, "run": facts}, sort_keys=False)
     write_text_atomic(run.out_dir / "config.yaml", text)
 

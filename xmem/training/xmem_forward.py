@@ -38,7 +38,7 @@ def reference_indices(t: int, num_ref_frames: int, batch_size: int, generator: t
     return torch.stack(rows)
 
 
-def _take_frames(x: Tensor | None, indices: Tensor | None, time_dim: int, upto: int) -> Tensor | None:
+def take_frames(x: Tensor | None, indices: Tensor | None, time_dim: int, upto: int) -> Tensor | None:
     """x[..., frames, ...] along ``time_dim`` per sample: the first ``upto`` frames, or ``indices`` [B, K]."""
     if x is None:
         return None
@@ -90,9 +90,9 @@ def xmem_clip_forward(
         readout = net.read_memory(
             key[:, :, t],
             selection[:, :, t] if selection is not None else None,
-            _take_frames(key, indices, 2, t),
-            _take_frames(shrinkage, indices, 2, t),
-            _take_frames(values, indices, 3, t),
+            take_frames(key, indices, 2, t),
+            take_frames(shrinkage, indices, 2, t),
+            take_frames(values, indices, 3, t),
         )
         is_last = t == t_total - 1
         out = net.segment(

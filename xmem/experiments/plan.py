@@ -1,12 +1,14 @@
-"""What the workflow runs for each table: runs (model × dataset × setting × offset) and cells.
+"""What the workflow runs for each table and figure: runs (model × dataset × setting × offset)
+and cells.
 
-The Snakefile asks this module which runs a table needs; the table script asks it how to
-turn the runs' scores into the paper's rows and columns. One source of truth for both.
+The Snakefile asks this module which runs a table or figure needs (and which target rules
+exist: :data:`TABLE_TARGETS`, :data:`FIGURE_TARGETS`); the table script asks it how to turn
+the runs' scores into the paper's rows and columns. One source of truth for both.
 
-A *run* is one ``xmem infer`` invocation (plus its evaluation), stored under
-``results/runs/<model>/<dataset>/<setting>/o<offset>/``. A *setting* is a named set of extra
-inference options (see :data:`SETTINGS`). Datasets use the paper's codes: D16, D17, D17td,
-Y18, Y19, LV1 … LV10 (Long-time Video n×).
+A *run* (:class:`xmem.experiments.paths.Run`) is one inference (plus its evaluation), stored
+under ``results/runs/<model>/<dataset>/<setting>/o<offset>/``. A *setting* is a named change of
+the inference settings (:data:`xmem.experiments.settings.SETTINGS`). Datasets use the paper's
+codes: D16, D17, D17td, Y18, Y19, LV1 … LV10 (Long-time Video n×).
 """
 
 from __future__ import annotations
@@ -14,112 +16,53 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from xmem.experiments.paths import Run
+from xmem.experiments.profile import COPY_MODEL
+from xmem.experiments.settings import (
+    MULTISCALE,
+    PAPER_LTMAX_VALUES,
+    is_long,
+    long_dataset,
+    ltmax_setting,
+    mem_every,
+    multiscale_setting,
+    offsets,
+)
+
 SHORT_DATASETS = ("D16", "D17", "D17td", "Y18", "Y19")
 YOUTUBE_DATASETS = ("Y18", "Y19")
-#: models trained by the workflow (or given as official weights) and the trivial baseline
+#: models trained by the workflow (or given as official weights)
 MODELS = (
     "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
     "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only",
 )
-COPY_MODEL = "copy"  # "copy the first-frame mask to every frame" lower bound
+MAIN_MODELS = ("xmem", "stcn")  # trained first: most runs wait for them
+STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+
+#: target rule name -> table name (one CSV in results/tables/)
+TABLE_TARGETS: dict[str, str] = {
+    "table1": "table1_long_time_video", "table2": "table2_short_video", "table3": "table3_davis17_testdev",
+    "table4": "table4_memory_stores", "table5": "table5_scaling_terms", "table6": "table6_consolidation",
+    "table7": "table7_long_video_strategies", "table8": "table8_deep_update", "tableS1": "tableS1_ltmax",
+    "tableS2": "tableS2_stcn_retrained", "tableS3": "tableS3_youtubevos19", "tableS4": "tableS4_no_pretraining",
+    "tableS5_S9": "tableS5_S9_training_data", "tableS10_S11": "tableS10_S11_multiscale",
+}
+#: target rule name -> figure names (one PNG each in results/figures/)
+FIGURE_TARGETS: dict[str, tuple[str, ...]] = {
+    "fig1": ("fig1_memory_vs_quality", "fig1_short_vs_long"), "fig4": ("fig4_similarity",),
+    "fig7": ("fig7_length_scaling",), "figS1": ("figS1_consolidation",), "figS3": ("figS3_qualitative",),
+    "figS7": ("figS7_fps_scaling",),
+}
+TABLE_NAMES: tuple[str, ...] = tuple(TABLE_TARGETS.values())
+FIGURE_NAMES: tuple[str, ...] = tuple(n for names in FIGURE_TARGETS.values() for n in names)
 
 
-def long_dataset(times: int) -> str:
-    return f"LV{times}"
-
-
-def is_long(dataset: str) -> bool:
-    return dataset.startswith("LV")
-
-
-def long_times(dataset: str) -> int:
-    return int(dataset[2:])
-
-
-# --------------------------------------------------------------------------- settings
 def stcn_long_times(config: dict) -> list[int]:
     """The n of Long-time Video n× on which STCN runs for Fig. 7 (``inference.stcn_long_times``,
     default ``long_times``). Its sparse insertion cannot reuse a longer variant's masks, so a
     budget-bound profile may give it fewer points than XMem (whose lengths come from one run)."""
     inf = config["inference"]
     return list(inf.get("stcn_long_times") or inf["long_times"])
-
-
-def _ltmax(n: int) -> list[str]:
-    return ["--max-long-term-elements", str(n)]
-
-
-#: setting name -> extra ``xmem infer`` options (r and o are added per run)
-SETTINGS: dict[str, list[str]] = {
-    "default": [],
-    "no_long_term": ["--strategy", "no_long_term"],
-    "sensory_only": ["--strategy", "sensory_only"],
-    "eager_compression": ["--strategy", "eager_compression"],
-    "sparse_insertion": ["--strategy", "sparse_insertion", "--max-memory-frames", "50"],
-    "local_window": ["--strategy", "local_window", "--max-memory-frames", "50"],
-    "no_potentiation": ["--no-potentiation"],
-    "deep_every_frame": ["--deep-update-every", "1"],
-    "deep_never": ["--deep-update-every", "0"],
-    "unbounded": ["--strategy", "no_long_term"],  # STCN without the 50-frame cap (Fig. S7)
-}
-for _sel in ("random", "kmeans", "usage"):
-    for _p in (64, 128, 256):
-        SETTINGS[f"{_sel}_p{_p}"] = ["--prototype-selection", _sel, "--num-prototypes", str(_p)]
-PAPER_LTMAX_VALUES = (500, 1000, 2500, 5000, 10000, 20000, 30000)  # Table S1
-for _n in PAPER_LTMAX_VALUES:
-    SETTINGS[f"ltmax{_n}"] = _ltmax(_n)
-
-
-def multiscale_setting(size: int, mem_every: int, flip: bool) -> str:
-    """Name of one member run of a multi-scale merge (probabilities are saved)."""
-    return f"ms_s{size}_r{mem_every}{'_flip' if flip else ''}"
-
-
-def parse_multiscale_setting(name: str) -> tuple[int, int, bool]:
-    parts = name.split("_")
-    return int(parts[1][1:]), int(parts[2][1:]), len(parts) > 3 and parts[3] == "flip"
-
-
-@dataclass(frozen=True)
-class Run:
-    model: str
-    dataset: str
-    setting: str = "default"
-    offset: int = 0
-
-    @property
-    def path(self) -> str:
-        return f"runs/{self.model}/{self.dataset}/{self.setting}/o{self.offset}"
-
-
-def mem_every(dataset: str, setting: str, config: dict) -> int:
-    """r for a run: 10 on Long-time Video, 5 on short videos (paper §4.1–4.2), or the setting's."""
-    if setting.startswith("ms_"):
-        return parse_multiscale_setting(setting)[1]
-    inf = config["inference"]
-    return inf["mem_every_long"] if is_long(dataset) else inf["mem_every_short"]
-
-
-def offsets(config: dict, r: int) -> list[int]:
-    """The paper's evenly spaced memory-insertion offsets in [0, r)."""
-    count = config["inference"]["offsets"]
-    return sorted({(i * r) // count for i in range(count)})
-
-
-def infer_options(run: Run, config: dict) -> list[str]:
-    """Extra ``xmem infer`` options for a run (besides weights, data, output paths)."""
-    r = mem_every(run.dataset, run.setting, config)
-    opts = ["--mem-every", str(r), "--mem-offset", str(run.offset)]
-    if run.setting.startswith("ms_"):
-        size, _, flip = parse_multiscale_setting(run.setting)
-        opts += ["--size", str(size), "--num-prototypes", str(config["inference"]["multiscale"]["num_prototypes"])]
-        opts += ["--flip"] if flip else []
-    else:
-        opts += ["--size", str(config["inference"]["size"])]
-        opts += SETTINGS[run.setting]
-    if is_long(run.dataset):
-        opts += ["--save", "annotated" if long_times(run.dataset) > 1 else "all"]
-    return opts
 
 
 # --------------------------------------------------------------------------- cells and rows
@@ -195,10 +138,9 @@ def _long_video_row(method: str, model: str, setting: str, config: dict, note: s
 def build_tables(config: dict) -> dict[str, TableSpec]:
     """Every table's measured rows for a profile ``config`` (the workflow's config dict)."""
     tables: dict[str, TableSpec] = {}
-    stcn_long = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
 
     tables["table1_long_time_video"] = TableSpec("table1_long_time_video", (
-        _long_video_row("STCN", "stcn", stcn_long, config, "retrained; at most 50 memory frames"),
+        _long_video_row("STCN", "stcn", STCN_LONG, config, "retrained; at most 50 memory frames"),
         _long_video_row("XMem", "xmem", "default", config),
         _long_video_row("First-frame copy", COPY_MODEL, "default", config, "lower bound"),
     ))
@@ -273,7 +215,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     ))
     rows_s1 = []
     for n in config["inference"]["ltmax_values"]:
-        setting = "default" if n == 10000 else f"ltmax{n}"
+        setting = ltmax_setting(n)
         cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], all_offsets=True)
         cells.append(Cell("LV3", "max_gpu_memory_MB", (Run("xmem", "LV3", setting, 0),), kind="memory_mb"))
         cells.append(_fps("xmem", "LV3", setting))
@@ -315,7 +257,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             for c in _score_cells("xmem", ds, "default", config, _metrics(ds), False))),
         Row("XMem", "multi-scale", tuple(
             c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
-            for c in _score_cells("xmem", ds, "ms", config, _metrics(ds), False))),
+            for c in _score_cells("xmem", ds, MULTISCALE, config, _metrics(ds), False))),
     ))
     return tables
 
@@ -338,7 +280,7 @@ def expand_runs(runs: Iterable[Run], config: dict) -> list[Run]:
     out: dict[Run, None] = {}
     for run in runs:
         out[run] = None
-        if run.setting == "ms":
+        if run.setting == MULTISCALE:
             for member in multiscale_members(run.dataset, config):
                 out[Run(run.model, run.dataset, member, 0)] = None
     return list(out)
@@ -364,53 +306,23 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
         + need("scores", Run("xmem", "D17"), Run("stcn", "D17")),
         "fig1_short_vs_long": need("scores", Run("xmem", "D17"), Run("stcn", "D17"), Run(COPY_MODEL, "D17"))
         + need("scores", *[Run("xmem", "LV1", "default", o) for o in lv_offsets])
-        + need("scores", *[Run("stcn", "LV1", "sparse_insertion", o) for o in lv_offsets])
+        + need("scores", *[Run("stcn", "LV1", STCN_LONG, o) for o in lv_offsets])
         + need("scores", Run(COPY_MODEL, "LV1")),
         "fig4_similarity": [],
         "fig7_length_scaling": need("scores", *[Run("xmem", long_dataset(n)) for n in inf["long_times"]])
-        + need("scores", *[Run("stcn", long_dataset(n), "sparse_insertion") for n in stcn_long_times(config)]),
+        + need("scores", *[Run("stcn", long_dataset(n), STCN_LONG) for n in stcn_long_times(config)]),
         "figS1_consolidation": [],
-        "figS3_qualitative": need("masks", Run("xmem", "LV3"), Run("stcn", "LV3", "sparse_insertion")),
+        "figS3_qualitative": need("masks", Run("xmem", "LV3"), Run("stcn", "LV3", STCN_LONG)),
         "figS7_fps_scaling": need("stats", Run("stcn", "LV3", "unbounded"))
-        + need("stats", *[Run("xmem", "LV3", "default" if n == 10000 else f"ltmax{n}")
+        + need("stats", *[Run("xmem", "LV3", ltmax_setting(n))
                           for n in inf.get("fps_ltmax_values", [10000])]),
     }
     return figures
 
 
-# --------------------------------------------------------------------------- jobs
+
 def all_runs(config: dict) -> list[Run]:
     """Every run some table or figure of a profile reads (multi-scale members included)."""
     runs = [run for spec in build_tables(config).values() for run in spec.runs()]
     runs += [need.run for needs in build_figures(config).values() for need in needs]
     return expand_runs(runs, config)
-
-
-LONG_GROUP = "LV"  # one job serves every Long-time Video length: LVk is a prefix of LVn for k <= n
-
-
-def group_key(run: Run) -> tuple[str, str, str]:
-    """(model, dataset or "LV", setting): the runs of one workflow job.
-
-    Processing is causal and the n-times Long-time Video is the 1-times video played back and
-    forth, so LVk is the first k/n of LVn: a job infers each offset once, on the longest
-    variant it needs, and scores the shorter ones on the same masks.
-    """
-    shareable = is_long(run.dataset) and not _length_dependent(run.setting)
-    return run.model, LONG_GROUP if shareable else run.dataset, run.setting
-
-
-def _length_dependent(setting: str) -> bool:
-    """Sparse insertion stretches r to fit the whole video into its memory budget, so its LVk is
-    not a prefix of its LVn: those runs are not derived from a longer one."""
-    options = SETTINGS.get(setting, [])
-    return "--strategy" in options and options[options.index("--strategy") + 1] == "sparse_insertion"
-
-
-def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str, str], tuple[Run, ...]]:
-    """group key -> the runs of that job, sorted by offset, then longest dataset first."""
-    groups: dict[tuple[str, str, str], set[Run]] = {}
-    for run in runs:
-        groups.setdefault(group_key(run), set()).add(run)
-    order = lambda r: (r.offset, -long_times(r.dataset) if is_long(r.dataset) else 0)  # noqa: E731
-    return {key: tuple(sorted(members, key=order)) for key, members in groups.items()}

@@ -1,6 +1,6 @@
-"""Run groups: planning (plan.group_key / group_runs / all_runs) and execution (run_group).
+"""Run groups: planning (groups.group_key / group_runs, plan.all_runs) and execution (execute.run_group).
 
-The central claim of :mod:`xmem.reporting.run_group`: a shorter Long-time Video variant LVk
+The central claim of :mod:`xmem.experiments.execute`: a shorter Long-time Video variant LVk
 *derived* from the longest variant LVn of the same offset (masks linked, statistics cut)
 scores exactly like running ``xmem infer`` on LVk itself. It is checked on a tiny generated
 Long-time-Video-like dataset (LV1 built here, LV2 / LV3 with ``extend_dataset``) and a tiny
@@ -9,6 +9,7 @@ seeded random network, with r = 3 so that memory insertion and consolidation hap
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -26,9 +27,15 @@ from xmem.inference.datasets import list_videos
 from xmem.model.checkpoint import save_network
 from xmem.model.config import NetworkConfig
 from xmem.model.network import XMemNetwork
-from xmem.reporting import plan as P
-from xmem.reporting.profile import dataset_layout
-from xmem.reporting.run_group import GROUP_INDEX, DatasetSpec, GroupJob, RunSpec, run_group
+from xmem.experiments import groups as G
+from xmem.experiments import plan as P
+from xmem.experiments.datasets import dataset_layout
+from xmem.experiments.execute import run_group
+from xmem.experiments.groups import GroupJob, RunSpec
+from xmem.experiments.paths import Run, RunPaths
+from xmem.experiments.settings import inference_config, is_long, long_times
+from xmem.inference.config import InferenceConfig
+from xmem.methods import get_method
 from xmem.utils.masks import read_index_mask, write_index_mask
 
 H, W = 64, 64
@@ -52,30 +59,30 @@ PLAN_CONFIG = {
 
 
 def test_group_key_merges_every_long_video_length_of_a_model_and_setting() -> None:
-    assert P.LONG_GROUP == "LV"
-    assert P.group_key(P.Run("xmem", "LV1")) == ("xmem", "LV", "default")
-    assert P.group_key(P.Run("xmem", "LV10", "default", 6)) == ("xmem", "LV", "default")
-    assert P.group_key(P.Run("stcn", "LV3", "local_window", 3)) == ("stcn", "LV", "local_window")
-    assert P.group_key(P.Run("stcn", "LV3", "sparse_insertion", 3)) == ("stcn", "LV3", "sparse_insertion")
-    assert P.group_key(P.Run("xmem", "D17", "default", 2)) == ("xmem", "D17", "default")
-    assert P.group_key(P.Run("xmem", "D17td")) == ("xmem", "D17td", "default")
-    assert P.group_key(P.Run("copy", "Y18")) == ("copy", "Y18", "default")
+    assert G.LONG_GROUP == "LV"
+    assert G.group_key(Run("xmem", "LV1")) == ("xmem", "LV", "default")
+    assert G.group_key(Run("xmem", "LV10", "default", 6)) == ("xmem", "LV", "default")
+    assert G.group_key(Run("stcn", "LV3", "local_window", 3)) == ("stcn", "LV", "local_window")
+    assert G.group_key(Run("stcn", "LV3", "sparse_insertion", 3)) == ("stcn", "LV3", "sparse_insertion")
+    assert G.group_key(Run("xmem", "D17", "default", 2)) == ("xmem", "D17", "default")
+    assert G.group_key(Run("xmem", "D17td")) == ("xmem", "D17td", "default")
+    assert G.group_key(Run("copy", "Y18")) == ("copy", "Y18", "default")
 
 
 def test_group_runs_sorts_by_offset_then_longest_first_without_duplicates() -> None:
-    lv = lambda n, o, s="default": P.Run("xmem", f"LV{n}", s, o)  # noqa: E731
+    lv = lambda n, o, s="default": Run("xmem", f"LV{n}", s, o)  # noqa: E731
     runs = [lv(1, 6), lv(2, 0), lv(10, 0), lv(1, 0), lv(3, 6), lv(3, 0), lv(1, 0),  # LV1 o0 twice
-            P.Run("xmem", "D17", "default", 4), P.Run("xmem", "D17", "default", 0),
-            P.Run("xmem", "D16"), lv(1, 0, "no_long_term")]
-    groups = P.group_runs(runs)
+            Run("xmem", "D17", "default", 4), Run("xmem", "D17", "default", 0),
+            Run("xmem", "D16"), lv(1, 0, "no_long_term")]
+    groups = G.group_runs(runs)
     assert set(groups) == {("xmem", "LV", "default"), ("xmem", "D17", "default"), ("xmem", "D16", "default"),
                            ("xmem", "LV", "no_long_term")}
     # LV10 before LV3 before LV2: numerically longest first, not by name
     assert groups["xmem", "LV", "default"] == (lv(10, 0), lv(3, 0), lv(2, 0), lv(1, 0), lv(3, 6), lv(1, 6))
-    assert groups["xmem", "D17", "default"] == (P.Run("xmem", "D17", "default", 0), P.Run("xmem", "D17", "default", 4))
-    assert groups["xmem", "D16", "default"] == (P.Run("xmem", "D16"),)
+    assert groups["xmem", "D17", "default"] == (Run("xmem", "D17", "default", 0), Run("xmem", "D17", "default", 4))
+    assert groups["xmem", "D16", "default"] == (Run("xmem", "D16"),)
     assert groups["xmem", "LV", "no_long_term"] == (lv(1, 0, "no_long_term"),)
-    assert P.group_runs([]) == {}
+    assert G.group_runs([]) == {}
 
 
 def test_all_runs_covers_tables_figures_and_multiscale_members_once() -> None:
@@ -86,30 +93,30 @@ def test_all_runs_covers_tables_figures_and_multiscale_members_once() -> None:
     for name, needs in P.build_figures(PLAN_CONFIG).items():
         assert {n.run for n in needs} <= set(runs), name
     expected = [
-        P.Run("xmem", "LV10"), P.Run("stcn", "LV10", "sparse_insertion"),  # Fig. 7 only
-        P.Run("stcn", "LV1", "unbounded"), P.Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
-        P.Run("xmem", "LV3", "ltmax500"), P.Run("xmem", "LV3", "default", 6), P.Run("copy", "LV1"),
-        P.Run("xmem", "D17", "ms"), P.Run("xmem", "D17", "ms_s-1_r3"), P.Run("xmem", "D17", "ms_s-1_r5_flip"),
-        P.Run("xmem", "Y18", "ms_s144_r5"), P.Run("xmem", "Y19", "ms_s-1_r5"),
+        Run("xmem", "LV10"), Run("stcn", "LV10", "sparse_insertion"),  # Fig. 7 only
+        Run("stcn", "LV1", "unbounded"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
+        Run("xmem", "LV3", "ltmax500"), Run("xmem", "LV3", "default", 6), Run("copy", "LV1"),
+        Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17", "ms_s-1_r5_flip"),
+        Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y19", "ms_s-1_r5"),
     ]
     for run in expected:
         assert run in runs, run
-    assert P.Run("copy", "LV1", "default", 3) not in runs  # copying the prompt ignores r
-    assert P.Run("xmem", "Y18", "ms_s-1_r3") not in runs  # YouTube-VOS merges sizes only
-    assert P.Run("xmem", "LV3", "default", 5) not in runs  # offsets 0, 3, 6 for r = 10
+    assert Run("copy", "LV1", "default", 3) not in runs  # copying the prompt ignores r
+    assert Run("xmem", "Y18", "ms_s-1_r3") not in runs  # YouTube-VOS merges sizes only
+    assert Run("xmem", "LV3", "default", 5) not in runs  # offsets 0, 3, 6 for r = 10
 
 
 def test_groups_of_all_runs_put_each_offsets_longest_variant_first() -> None:
     runs = P.all_runs(PLAN_CONFIG)
-    groups = P.group_runs(runs)
+    groups = G.group_runs(runs)
     assert sum(len(g) for g in groups.values()) == len(set(runs))
     assert {r for g in groups.values() for r in g} == set(runs)
     for (model, dataset, setting), members in groups.items():
         assert all((r.model, r.setting) == (model, setting) for r in members)
-        if dataset == P.LONG_GROUP:
-            assert all(P.is_long(r.dataset) for r in members)
+        if dataset == G.LONG_GROUP:
+            assert all(is_long(r.dataset) for r in members)
             for offset in {r.offset for r in members}:
-                same = [P.long_times(r.dataset) for r in members if r.offset == offset]
+                same = [long_times(r.dataset) for r in members if r.offset == offset]
                 assert same[0] == max(same), (model, setting, offset)  # run_group infers it, derives the rest
         else:
             assert all(r.dataset == dataset for r in members)
@@ -137,11 +144,17 @@ def write_lv1(root: Path) -> None:
 
 
 def profile_config(tmp: Path) -> dict:
-    """Just enough of a real-data workflow profile for plan.infer_options and profile.dataset_layout."""
+    """Just enough of a real-data workflow profile for settings.inference_config and datasets.dataset_layout."""
     return {
+        "profile": "test", "results": str(tmp / "results"), "weights": "train",
         "data": str(tmp / "data"), "synthetic": {"enabled": False}, "datasets": {"LV1": str(tmp / "data" / "lv1")},
         "inference": {"size": -1, "mem_every_long": MEM_EVERY, "mem_every_short": 5, "offsets": MEM_EVERY},
     }
+
+
+def default_config(run: Run, config: dict) -> InferenceConfig:
+    """The inference configuration the workflow gives ``run`` (XMem's defaults plus its setting)."""
+    return inference_config(run, config, get_method("xmem").memory)
 
 
 @pytest.fixture(scope="module")
@@ -158,37 +171,42 @@ def lv(tmp_path_factory) -> dict:
     return {"tmp": tmp, "config": config, "weights": weights}
 
 
-def spec_of(code: str, config: dict) -> DatasetSpec:
-    layout = dataset_layout(code, config)
-    return DatasetSpec(tuple(layout.infer_args), layout.gt, tuple(layout.eval_args))
+def make_job(config: dict, results: Path, runs: list[Run], weights: Path | None, options=None) -> GroupJob:
+    """The job the workflow's ``group_job`` builds for these runs (one group); ``options(run,
+    config)`` replaces the inference configuration of each run."""
+    config = {**config, "results": str(results)}
+    (_, members), = G.group_runs(runs).items()
+    job = G.group_job(config, members, None if weights is None else str(weights))
+    if options is None:
+        return job
+    return dataclasses.replace(job, runs=tuple(dataclasses.replace(spec, config=options(spec.run, config))
+                                              for spec in job.runs))
 
 
-def make_job(config: dict, results: Path, runs: list[P.Run], model_kind: str | None, weights: Path | None,
-             options=P.infer_options) -> GroupJob:
-    """The job the workflow's ``group_job`` would build for these runs (one group)."""
-    (key, members), = P.group_runs(runs).items()
-    return GroupJob(
-        index=results / "runs" / key[0] / key[1] / key[2] / GROUP_INDEX,
-        model_kind=model_kind,
-        weights=None if weights is None else str(weights),
-        datasets={code: spec_of(code, config) for code in sorted({r.dataset for r in members})},
-        runs=tuple(RunSpec(r.dataset, r.offset, tuple(options(r, config)), results / r.path) for r in members),
-    )
+def infer_argv(config: InferenceConfig) -> list[str]:
+    """``xmem infer`` options for the settings these tests vary."""
+    m = config.memory
+    return ["--size", str(config.size), "--mem-every", str(config.mem_every), "--mem-offset", str(config.mem_offset),
+            "--strategy", m.strategy, "--max-memory-frames", str(m.max_memory_frames),
+            "--min-mid-term-frames", str(m.min_work_frames), "--max-mid-term-frames", str(m.max_work_frames),
+            "--max-long-term-elements", str(m.max_long_term_elements)]
 
 
-def direct_run(lv: dict, run: P.Run, out: Path, options: list[str]) -> Path:
+def direct_run(lv: dict, run: Run, out: Path, config: InferenceConfig) -> Path:
     """``xmem infer`` and ``xmem evaluate`` on the variant itself, by hand (not via run_group)."""
     layout = dataset_layout(run.dataset, lv["config"])
-    assert main(["infer", "--model", "xmem", "--weights", str(lv["weights"]), *layout.infer_args,
-                 "--out", str(out / "masks"), "--stats-dir", str(out / "stats"), *options,
+    ev = layout.evaluation
+    assert main(["infer", "--model", "xmem", "--weights", str(lv["weights"]), "--dataset", layout.ref.kind,
+                 "--data", layout.ref.root, "--save", G.save_mode(run.dataset),
+                 "--out", str(out / "masks"), "--stats-dir", str(out / "stats"), *infer_argv(config),
                  "--device", "cpu", "--no-progress"]) == 0
-    assert main(["evaluate", "--gt", layout.gt, "--pred", str(out / "masks"), "--out", str(out / "scores"),
-                 *layout.eval_args, "--processes", "1"]) == 0
+    assert main(["evaluate", "--gt", ev.gt, "--pred", str(out / "masks"), "--out", str(out / "scores"),
+                 "--mode", ev.mode, "--processes", "1"]) == 0
     return out
 
 
 def gt_frames(config: dict, code: str) -> dict[str, list[str]]:
-    gt = Path(dataset_layout(code, config).gt)
+    gt = Path(dataset_layout(code, config).evaluation.gt)
     return {v: sorted(p.stem for p in (gt / v).glob("*.png")) for v in LV1_FRAMES}
 
 
@@ -200,20 +218,20 @@ DERIVED = [(f"LV{k}", o) for k in (1, 2) for o in OFFSETS]
 def xmem_group(lv) -> dict:
     """One XMem group: LV3, LV2 and LV1 at offsets 0 and 1, plus LV1 / LV2 run directly."""
     results = lv["tmp"] / "results"
-    runs = [P.Run("xmem", f"LV{n}", "default", o) for n in (1, 2, 3) for o in OFFSETS]
-    job = make_job(lv["config"], results, runs, "xmem", lv["weights"])
+    runs = [Run("xmem", f"LV{n}", "default", o) for n in (1, 2, 3) for o in OFFSETS]
+    job = make_job(lv["config"], results, runs, lv["weights"])
     stale = job.runs[-1].run_dir / "stale.txt"  # leftovers of an interrupted job are replaced
     stale.parent.mkdir(parents=True)
     stale.write_text("old")
-    assert run_group(job) == job.index
-    direct = {(code, o): direct_run(lv, P.Run("xmem", code, "default", o), lv["tmp"] / "direct" / f"{code}_o{o}",
-                                    P.infer_options(P.Run("xmem", code, "default", o), lv["config"]))
+    records = run_group(job)
+    direct = {(code, o): direct_run(lv, Run("xmem", code, "default", o), lv["tmp"] / "direct" / f"{code}_o{o}",
+                                    default_config(Run("xmem", code, "default", o), lv["config"]))
               for code, o in DERIVED}
-    return {"job": job, "results": results, "direct": direct, "stale": stale}
+    return {"job": job, "records": records, "results": results, "direct": direct, "stale": stale}
 
 
 def run_dir(group: dict, code: str, offset: int) -> Path:
-    return group["results"] / P.Run("xmem", code, "default", offset).path
+    return group["results"] / Run("xmem", code, "default", offset).path
 
 
 def stats_of(folder: Path, video: str) -> pd.DataFrame:
@@ -266,9 +284,9 @@ def test_derived_stats_equal_direct_on_the_last_frame_too(xmem_group) -> None:
         pd.testing.assert_frame_equal(stats_of(derived, video)[STAT_MEMORY], stats_of(direct, video)[STAT_MEMORY])
 
 
-def test_group_layout_and_index(xmem_group) -> None:
+def test_group_layout_and_records(xmem_group) -> None:
     job = xmem_group["job"]
-    assert [(r.dataset, r.offset) for r in job.runs] == [
+    assert [(r.run.dataset, r.run.offset) for r in job.runs] == [
         ("LV3", 0), ("LV2", 0), ("LV1", 0), ("LV3", 1), ("LV2", 1), ("LV1", 1)]
     for code, offset in DERIVED:
         masks = run_dir(xmem_group, code, offset) / "masks"
@@ -278,33 +296,31 @@ def test_group_layout_and_index(xmem_group) -> None:
         assert (source / "masks").is_dir() and not (source / "masks").is_symlink()
         assert len(stats_of(source, "alpha")) == 3 * LV1_FRAMES["alpha"]
     assert not xmem_group["stale"].exists()
-    index = pd.read_csv(job.index, keep_default_na=False)
-    assert list(index[["dataset", "offset"]].itertuples(index=False, name=None)) == [
-        (r.dataset, r.offset) for r in job.runs]
-    assert list(index["run"]) == [str(r.run_dir) for r in job.runs]
-    assert list(index["derived_from"]) == [
-        "" if r.dataset == "LV3" else str(run_dir(xmem_group, "LV3", r.offset)) for r in job.runs]
-    assert index["scored"].tolist() == [True] * len(job.runs)
+    records = xmem_group["records"]
+    assert [r.run_dir for r in records] == [r.run_dir for r in job.runs]
+    assert [r.derived_from for r in records] == [
+        None if r.run.dataset == "LV3" else run_dir(xmem_group, "LV3", r.run.offset) for r in job.runs]
+    assert [r.scored for r in records] == [True] * len(job.runs)
     for run in job.runs:
-        scores = pd.read_csv(run.run_dir / "scores" / "global_results.csv")
-        assert index.loc[index["run"] == str(run.run_dir), "J&F-Mean"].item() == scores["J&F-Mean"].item()
-    # runs.csv is the job's last output
+        assert RunPaths(run.run_dir).global_scores.is_file()
+    # the marker lists the runs and is the job's last output
+    assert job.marker.read_text().splitlines() == [str(r.run_dir) for r in job.runs]
     newest = max(p.lstat().st_mtime_ns for r in job.runs for p in r.run_dir.rglob("*"))
-    assert job.index.stat().st_mtime_ns >= newest
+    assert job.marker.stat().st_mtime_ns >= newest
 
 
 # --------------------------------------------------------------------------- length-dependent schedule
-def sparse_options(run: P.Run, config: dict) -> list[str]:
+def sparse_options(run: Run, config: dict) -> InferenceConfig:
     """The ``sparse_insertion`` setting with a frame budget small enough to stretch r on these videos."""
-    opts = P.infer_options(P.Run(run.model, run.dataset, "sparse_insertion", run.offset), config)
-    return opts[:opts.index("--max-memory-frames") + 1] + ["4"] + opts[opts.index("--max-memory-frames") + 2:]
+    base = default_config(Run(run.model, run.dataset, "sparse_insertion", run.offset), config)
+    return dataclasses.replace(base, memory=dataclasses.replace(base.memory, max_memory_frames=4))
 
 
 def derived_and_direct(lv: dict, name: str, setting: str, options) -> tuple[Path, Path]:
     """LV1 derived from LV3 in one group with ``options``, and LV1 run directly: their run folders."""
     results = lv["tmp"] / f"results_{name}"
-    runs = [P.Run("xmem", "LV3", setting), P.Run("xmem", "LV1", setting)]
-    run_group(make_job(lv["config"], results, runs, "xmem", lv["weights"], options=options))
+    runs = [Run("xmem", "LV3", setting), Run("xmem", "LV1", setting)]
+    run_group(make_job(lv["config"], results, runs, lv["weights"], options=options))
     direct = direct_run(lv, runs[1], lv["tmp"] / f"direct_{name}", options(runs[1], lv["config"]))
     return results / runs[1].path, direct
 
@@ -312,21 +328,22 @@ def derived_and_direct(lv: dict, name: str, setting: str, options) -> tuple[Path
 def test_sparse_insertion_runs_are_not_derived_because_lvk_is_no_prefix(lv) -> None:
     """Sparse insertion stretches r to the video length: a derived LV1 would differ from running LV1,
     so the plan keeps every sparse-insertion LV run in its own job."""
-    assert P.group_key(P.Run("xmem", "LV3", "sparse_insertion")) == ("xmem", "LV3", "sparse_insertion")
-    assert P.group_key(P.Run("xmem", "LV3", "local_window")) == ("xmem", "LV", "local_window")
-    # force a derivation (a setting name the plan does not know), to show why the plan avoids it
-    derived, direct = derived_and_direct(lv, "sparse", "forced", sparse_options)
+    assert G.group_key(Run("xmem", "LV3", "sparse_insertion")) == ("xmem", "LV3", "sparse_insertion")
+    assert G.group_key(Run("xmem", "LV3", "local_window")) == ("xmem", "LV", "local_window")
+    # force a derivation (a setting the plan groups by LV: local_window), to show why the plan avoids it
+    derived, direct = derived_and_direct(lv, "sparse", "local_window", sparse_options)
     assert (derived / "masks").is_symlink()
     derived_jf = pd.read_csv(derived / "scores" / "global_results.csv")["J&F-Mean"].iloc[0]
     direct_jf = pd.read_csv(direct / "scores" / "global_results.csv")["J&F-Mean"].iloc[0]
     assert derived_jf != pytest.approx(direct_jf, abs=1e-4)
 
 
-def counting_options(run: P.Run, config: dict) -> list[str]:
+def counting_options(run: Run, config: dict) -> InferenceConfig:
     """Consolidation within LV1's frames; long-term usage counted for LV3 (48 frames) but not LV1 (16):
     counting is needed when L / (T_max - T_min) * P >= LT_max, i.e. L * 128 / 2 >= 2000."""
-    return P.infer_options(run, config) + ["--min-mid-term-frames", "2", "--max-mid-term-frames", "4",
-                                           "--max-long-term-elements", "2000"]
+    base = default_config(run, config)
+    return dataclasses.replace(base, memory=dataclasses.replace(
+        base.memory, min_work_frames=2, max_work_frames=4, max_long_term_elements=2000))
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -344,12 +361,12 @@ def test_derived_memory_bytes_match_when_only_the_longer_variant_counts_usage(lv
 
 # --------------------------------------------------------------------------- copy baseline and failures
 def test_copy_baseline_group_derives_and_scores_like_copying_the_variant(lv, tmp_path) -> None:
-    config, results, runs = lv["config"], tmp_path / "results", [P.Run("copy", "LV1"), P.Run("copy", "LV3")]
-    job = make_job(config, results, runs, None, None)
-    job.index.parent.mkdir(parents=True)
-    job.index.write_text("stale\n")
-    assert [r.dataset for r in job.runs] == ["LV3", "LV1"]
-    run_group(job)
+    config, results, runs = lv["config"], tmp_path / "results", [Run("copy", "LV1"), Run("copy", "LV3")]
+    job = make_job(config, results, runs, None)
+    job.marker.parent.mkdir(parents=True)
+    job.marker.write_text("stale\n")
+    assert [r.run.dataset for r in job.runs] == ["LV3", "LV1"]
+    records = run_group(job)
     lv3, lv1 = results / runs[1].path, results / runs[0].path
     assert not (lv3 / "stats").exists() and not (lv1 / "stats").exists()  # no network, no statistics
     assert (lv1 / "masks").is_symlink() and (lv1 / "masks").resolve() == (lv3 / "masks").resolve()
@@ -363,34 +380,46 @@ def test_copy_baseline_group_derives_and_scores_like_copying_the_variant(lv, tmp
     layout = dataset_layout("LV1", config)
     for video in list_videos("lv", layout.data_root):
         copy_first_frame(video, direct / "masks")
-    assert main(["evaluate", "--gt", layout.gt, "--pred", str(direct / "masks"), "--out", str(direct / "scores"),
-                 *layout.eval_args]) == 0
+    assert main(["evaluate", "--gt", layout.evaluation.gt, "--pred", str(direct / "masks"),
+                 "--out", str(direct / "scores"), "--mode", layout.evaluation.mode]) == 0
     for name in SCORE_FILES:
         pd.testing.assert_frame_equal(pd.read_csv(lv1 / "scores" / name), pd.read_csv(direct / "scores" / name),
                                       check_exact=True)
-    index = pd.read_csv(job.index, keep_default_na=False)
-    assert index[["dataset", "offset", "derived_from", "scored"]].values.tolist() == [
-        ["LV3", 0, "", True], ["LV1", 0, str(lv3), True]]
-    assert 0 < index["J&F-Mean"].iloc[1] < 1  # the squares move: copying the prompt is imperfect
+    assert [(r.run_dir, r.derived_from, r.scored) for r in records] == [(lv3, None, True), (lv1, lv3, True)]
+    assert job.marker.read_text().splitlines() == [str(lv3), str(lv1)]
+    jf = pd.read_csv(RunPaths(lv1).global_scores)["J&F-Mean"].iloc[0]
+    assert 0 < jf < 1  # the squares move: copying the prompt is imperfect
 
 
 def test_unscorable_dataset_is_inferred_but_not_scored(lv, tmp_path) -> None:
-    runs = [P.Run("copy", "LV1")]
-    job = make_job(lv["config"], tmp_path / "results", runs, None, None)
-    job = GroupJob(job.index, None, None, {"LV1": DatasetSpec(job.datasets["LV1"].dataset_args)}, job.runs)
-    run_group(job)
+    job = make_job(lv["config"], tmp_path / "results", [Run("copy", "LV1")], None)
+    job = dataclasses.replace(job, runs=tuple(dataclasses.replace(r, evaluation=None) for r in job.runs))
+    records = run_group(job)
     assert (job.runs[0].run_dir / "masks" / "alpha" / "00000.png").is_file()
     assert not (job.runs[0].run_dir / "scores").exists()
-    index = pd.read_csv(job.index, keep_default_na=False)
-    assert list(index["scored"]) == [False] and "J&F-Mean" not in index.columns
+    assert [r.scored for r in records] == [False] and job.marker.is_file()
 
 
-def test_failing_inference_raises_and_leaves_no_index(lv, tmp_path) -> None:
-    results, runs = tmp_path / "results", [P.Run("xmem", "LV1"), P.Run("xmem", "LV3")]
-    job = make_job(lv["config"], results, runs, "xmem", tmp_path / "missing.pth")
-    job.index.parent.mkdir(parents=True)
-    job.index.write_text("dataset,offset\nLV3,0\n")  # an earlier complete job's marker
-    with pytest.raises(XMemError, match=r"xmem infer failed \(exit 2\) for .*LV3/default/o0/masks"):
+def test_failing_inference_raises_and_leaves_no_marker(lv, tmp_path) -> None:
+    results, runs = tmp_path / "results", [Run("xmem", "LV1"), Run("xmem", "LV3")]
+    job = make_job(lv["config"], results, runs, tmp_path / "missing.pth")
+    job.marker.parent.mkdir(parents=True)
+    job.marker.write_text("an earlier complete job's marker\n")
+    with pytest.raises(XMemError, match=r"checkpoint .*missing\.pth does not exist"):
         run_group(job)
-    assert not job.index.exists()
+    assert not job.marker.exists()
     assert not (results / runs[0].path).exists()  # nothing derived from a failed run
+
+
+def test_group_job_gives_each_run_the_workflow_settings(lv, tmp_path) -> None:
+    """The typed job carries what ``xmem infer`` options used to: r, o, size, strategy, save mode."""
+    config = {**lv["config"], "inference": {**lv["config"]["inference"], "settings": None}}
+    job = make_job(config, tmp_path / "results", [Run("stcn", "LV3", "sparse_insertion", 2)], tmp_path / "w.pth")
+    (spec,) = job.runs
+    assert job.method == "stcn" and job.weights == str(tmp_path / "w.pth") and not job.save_probs
+    assert (spec.config.mem_every, spec.config.mem_offset, spec.config.size) == (MEM_EVERY, 2, -1)
+    assert (spec.config.memory.strategy, spec.config.memory.max_memory_frames, spec.config.memory.top_k) == (
+        "sparse_insertion", 50, 20)
+    assert spec.save == "annotated" and spec.dataset.kind == "lv" and spec.evaluation.mode == "lv"
+    with pytest.raises(XMemError, match="not supported by STCN"):
+        make_job(config, tmp_path / "results", [Run("stcn", "LV3", "eager_compression")], tmp_path / "w.pth")

@@ -1,0 +1,138 @@
+"""Named inference settings of the plan and the :class:`InferenceConfig` of a run.
+
+A *setting* is a named change of a method's default inference configuration (Tables 4, 6, 7,
+8, S1, Fig. S7); ``ms_s<size>_r<r>[_flip]`` names one member run of a multi-scale merge
+(Appendix H). :func:`inference_config` turns (run, profile, method defaults) into the typed
+configuration the engine runs with — the single place where a setting becomes settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from xmem.errors import XMemError
+from xmem.experiments.paths import Run
+from xmem.inference.config import InferenceConfig
+from xmem.memory.config import MemoryConfig
+
+MULTISCALE = "ms"  # the merged multi-scale run of a dataset
+MULTISCALE_PREFIX = "ms_"  # its member runs
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Changes to a method's defaults: ``memory`` holds :class:`MemoryConfig` field overrides
+    (as sorted (name, value) pairs, so that a setting is hashable); ``deep_update_every`` is
+    :attr:`InferenceConfig.deep_update_every` (-1 = with every memory frame)."""
+
+    memory: tuple[tuple[str, Any], ...] = ()
+    deep_update_every: int = -1
+
+    @classmethod
+    def of(cls, deep_update_every: int = -1, **memory: Any) -> "Setting":
+        names = {f.name for f in dataclasses.fields(MemoryConfig)}
+        unknown = set(memory) - names
+        if unknown:
+            raise XMemError(f"setting overrides unknown memory options {sorted(unknown)}")
+        return cls(tuple(sorted(memory.items())), deep_update_every)
+
+    def apply(self, memory: MemoryConfig) -> MemoryConfig:
+        return dataclasses.replace(memory, **dict(self.memory))
+
+    @property
+    def strategy(self) -> str | None:
+        return dict(self.memory).get("strategy")
+
+
+#: setting name -> its changes (r, o and the size are set per run)
+SETTINGS: dict[str, Setting] = {
+    "default": Setting(),
+    "no_long_term": Setting.of(strategy="no_long_term"),
+    "sensory_only": Setting.of(strategy="sensory_only"),
+    "eager_compression": Setting.of(strategy="eager_compression"),
+    "sparse_insertion": Setting.of(strategy="sparse_insertion", max_memory_frames=50),
+    "local_window": Setting.of(strategy="local_window", max_memory_frames=50),
+    "no_potentiation": Setting.of(potentiation=False),
+    "deep_every_frame": Setting.of(deep_update_every=1),
+    "deep_never": Setting.of(deep_update_every=0),
+    "unbounded": Setting.of(strategy="no_long_term"),  # STCN without the 50-frame cap (Fig. S7)
+}
+for _sel in ("random", "kmeans", "usage"):
+    for _p in (64, 128, 256):
+        SETTINGS[f"{_sel}_p{_p}"] = Setting.of(prototype_selection=_sel, num_prototypes=_p)
+PAPER_LTMAX_VALUES = (500, 1000, 2500, 5000, 10000, 20000, 30000)  # Table S1
+for _n in PAPER_LTMAX_VALUES:
+    SETTINGS[f"ltmax{_n}"] = Setting.of(max_long_term_elements=_n)
+
+
+def ltmax_setting(n: int) -> str:
+    """The setting of LT_max = n (10000 is the default)."""
+    return "default" if n == 10000 else f"ltmax{n}"
+
+
+def multiscale_setting(size: int, mem_every: int, flip: bool) -> str:
+    """Name of one member run of a multi-scale merge (probabilities are saved)."""
+    return f"{MULTISCALE_PREFIX}s{size}_r{mem_every}{'_flip' if flip else ''}"
+
+
+def is_multiscale_member(setting: str) -> bool:
+    return setting.startswith(MULTISCALE_PREFIX)
+
+
+def parse_multiscale_setting(name: str) -> tuple[int, int, bool]:
+    parts = name.split("_")
+    return int(parts[1][1:]), int(parts[2][1:]), len(parts) > 3 and parts[3] == "flip"
+
+
+def length_dependent(setting: str) -> bool:
+    """Sparse insertion stretches r to fit the whole video into its memory budget, so the run
+    of a longer Long-time Video is not an extension of a shorter one's."""
+    known = SETTINGS.get(setting)
+    return known is not None and known.strategy == "sparse_insertion"
+
+
+# --------------------------------------------------------------------------- datasets codes
+def long_dataset(times: int) -> str:
+    return f"LV{times}"
+
+
+def is_long(dataset: str) -> bool:
+    return dataset.startswith("LV")
+
+
+def long_times(dataset: str) -> int:
+    return int(dataset[2:])
+
+
+# --------------------------------------------------------------------------- per run
+def mem_every(dataset: str, setting: str, config: dict) -> int:
+    """r for a run: 10 on Long-time Video, 5 on short videos (paper §4.1–4.2), or the setting's."""
+    if is_multiscale_member(setting):
+        return parse_multiscale_setting(setting)[1]
+    inf = config["inference"]
+    return inf["mem_every_long"] if is_long(dataset) else inf["mem_every_short"]
+
+
+def offsets(config: dict, r: int) -> list[int]:
+    """The paper's evenly spaced memory-insertion offsets in [0, r): floor(i * r / count)."""
+    count = config["inference"]["offsets"]
+    return sorted({(i * r) // count for i in range(count)})
+
+
+def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> InferenceConfig:
+    """The configuration ``run`` is inferred with, from the profile ``config`` and the method's
+    default memory settings ``defaults``."""
+    inf = config["inference"]
+    r = mem_every(run.dataset, run.setting, config)
+    if is_multiscale_member(run.setting):
+        size, _, flip = parse_multiscale_setting(run.setting)
+        memory = dataclasses.replace(defaults, num_prototypes=inf["multiscale"]["num_prototypes"])
+        return InferenceConfig(mem_every=r, mem_offset=run.offset, size=size, memory=memory, flip=flip)
+    try:
+        setting = SETTINGS[run.setting]
+    except KeyError:
+        raise XMemError(f"unknown setting {run.setting!r}; see xmem.experiments.settings.SETTINGS") from None
+    return InferenceConfig(mem_every=r, mem_offset=run.offset, deep_update_every=setting.deep_update_every,
+                           size=inf["size"], memory=setting.apply(defaults))
