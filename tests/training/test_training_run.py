@@ -12,6 +12,7 @@ from xmem.errors import XMemError
 from xmem.model import load_network
 from xmem.training.checkpointing import load_training_state
 from xmem.training.config import config_from_dict
+from xmem.training.step import prepare_training_network
 from xmem.training.trainer import run_training
 from xmem.training.xmem_forward import xmem_clip_forward
 from test_training_forward import _batch
@@ -51,7 +52,8 @@ def test_outputs_and_saved_network_reproduce_the_model(full_run):
     assert set(recorded["run"]["stage_init_seeds"]) == {"static", "main"}
     state = load_training_state(out / "checkpoint.pth")
     assert (state["stage"], state["iteration"], state["sampler"]["next_iteration"]) == ("main", 4, 4)
-    loaded = load_network(out / "network.pth").eval()
+    # in the layout the trainer runs the network in (channels-last), the same outputs bit for bit
+    loaded = prepare_training_network(load_network(out / "network.pth"), torch.device("cpu")).eval()
     trained = full_run.network.eval()
     batch = _batch(n=3)
     with torch.no_grad():

@@ -50,7 +50,7 @@ from xmem.training.models import get_model_kind, transfer_weights
 from xmem.training.sampling import derive_seed, forward_seed
 from xmem.training.schedules import keep_fraction_at, lr_milestones, max_skip_at
 from xmem.training.stage_data import build_loader, build_stage_dataset
-from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, training_step
+from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, prepare_training_network, training_step
 from xmem.training.train_log import MetricsLog, truncate_log
 from xmem.utils.atomic import write_text_atomic
 
@@ -148,7 +148,7 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     """Train ``network`` through one stage (from ``state`` if resuming); returns completed iterations."""
     config, info, device = run.config, run.info, run.device
     kind = get_model_kind(config.model)
-    network.to(device)
+    network = prepare_training_network(network, device)  # channels-last weights: faster oneDNN convolutions
     model = ClipModel(network, kind)
     if config.batchnorm == "frozen":
         freeze_batchnorm(model)
