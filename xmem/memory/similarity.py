@@ -101,10 +101,10 @@ def full_affinity_float32(
     full read, whose memories are a few frames (the cost is negligible next to the convolutions).
 
     Returns:
-        [B, N, M] float32 affinity.
+        [B, N, M] affinity, float32 (float64 for float64 inputs).
     """
-    def as_float(x: Tensor | None) -> Tensor | None:
-        return None if x is None else x.float()
+    def as_float(x: Tensor | None) -> Tensor | None:  # float16 / bfloat16 -> float32; float64 stays
+        return None if x is None else x.to(torch.promote_types(x.dtype, torch.float32))
 
     with torch.autocast(query_key.device.type, enabled=False):
         similarity = anisotropic_l2_similarity(as_float(memory_key), as_float(memory_shrinkage), as_float(query_key),
