@@ -231,6 +231,8 @@ def main() -> int:
         variants = [v for v in variants if v != "official"]
     elif "official" in variants and args.official_repo is None:
         parser.error("--official-repo is required unless --skip-official")
+    if args.profile and "official" in variants:
+        parser.error("--profile: the official code builds only the paper's network; add --skip-official")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     options = dict(load_config(PAPER_CONFIG, check_paths=False).network)
