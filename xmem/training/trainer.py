@@ -82,6 +82,14 @@ def resolve_device(requested: str, info: D.ProcessInfo) -> torch.device:
     return torch.device("cuda", info.local_rank)
 
 
+def _native_bf16() -> bool:
+    """Whether oneDNN has bfloat16 kernels on this CPU (else bf16 matmuls are emulated)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # private API of torch: assume yes when it is gone
+        return True
+
+
 def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
@@ -159,6 +167,9 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
                                   weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(stage), stage.lr_gamma)
     amp = config.runtime.amp  # CUDA: float16 + GradScaler; CPU: bfloat16, no scaler (step.autocast_for)
+    if amp and device.type == "cpu" and not _native_bf16():
+        log.warning("runtime.amp: this CPU has no native bfloat16 (AVX512-BF16 / AMX); bf16 autocast is emulated "
+                    "and slower than float32 here (set runtime.amp: false)")
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     start = 0
     if state is not None:
