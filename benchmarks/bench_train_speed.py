@@ -164,10 +164,12 @@ def run_lockstep(steps: dict[str, FwdBwd], rounds: int,
         for name, step in steps.items():
             start = clock()
             loss = step()
+            elapsed = clock() - start
             if r == 0:
                 losses[name] = loss
             else:
-                seconds[name].append(clock() - start)
+                seconds[name].append(elapsed)
+            print(f"round {r}{' (warm-up)' if r == 0 else ''} {name}: {elapsed:.2f} s", file=sys.stderr, flush=True)
     return seconds, losses
 
 
