@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from xmem.errors import XMemError
-from xmem.memory.similarity import anisotropic_l2_similarity, softmax_affinity
+from xmem.memory.similarity import full_affinity_float32
 from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
@@ -156,7 +156,7 @@ class STCNNetwork(nn.Module):
             raise XMemError(
                 f"read_memory: memory_key {list(memory_key.shape)} does not match memory_value {list(memory_value.shape)}"
             )
-        affinity = softmax_affinity(anisotropic_l2_similarity(memory_key, None, query_key, None))  # [B, T*h*w, h*w]
+        affinity = full_affinity_float32(memory_key, None, query_key, None)  # [B, T*h*w, h*w], float32 under autocast
         out = memory_readout(affinity, memory_value.flatten(1, 2))  # [B, N*CV, h*w]
         return out.view(b, n, cv, *query_key.shape[-2:])
 

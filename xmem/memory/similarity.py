@@ -89,6 +89,29 @@ def softmax_affinity(similarity: Tensor, top_k: int | None = None) -> Tensor:
     return torch.zeros_like(similarity).scatter_(1, rows, kept.softmax(dim=1))
 
 
+def full_affinity_float32(
+    memory_key: Tensor, memory_shrinkage: Tensor | None, query_key: Tensor, query_selection: Tensor | None
+) -> Tensor:
+    """``softmax_affinity(anisotropic_l2_similarity(...))`` evaluated in float32 also under autocast.
+
+    The decomposed similarity subtracts large terms (|k|^2 e, e |q|^2) that nearly cancel, and
+    CPU autocast would also run the softmax in bfloat16 (8-bit mantissa): an absolute error of
+    ~|k|^2 / 256 in exponents. In float32 (CUDA autocast's choice for the softmax) both stay
+    exact to float32 rounding; outside autocast the casts are no-ops. Used by the training-time
+    full read, whose memories are a few frames (the cost is negligible next to the convolutions).
+
+    Returns:
+        [B, N, M] affinity, float32 (float64 for float64 inputs).
+    """
+    def as_float(x: Tensor | None) -> Tensor | None:  # float16 / bfloat16 -> float32; float64 stays
+        return None if x is None else x.to(torch.promote_types(x.dtype, torch.float32))
+
+    with torch.autocast(query_key.device.type, enabled=False):
+        similarity = anisotropic_l2_similarity(as_float(memory_key), as_float(memory_shrinkage), as_float(query_key),
+                                               as_float(query_selection))
+        return softmax_affinity(similarity)
+
+
 def usage_from_affinity(affinity: Tensor) -> Tensor:
     """Per-memory-element usage of one read: total affinity mass it received, [B, N]."""
     return affinity.sum(dim=2)

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from xmem.errors import XMemError
-from xmem.memory.similarity import anisotropic_l2_similarity, softmax_affinity
+from xmem.memory.similarity import full_affinity_float32
 from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
 from xmem.model.config import NetworkConfig
@@ -220,8 +220,8 @@ class XMemNetwork(nn.Module):
                 f"read_memory: memory_key {list(memory_key.shape)} does not match"
                 f" memory_value {list(memory_value.shape)} (need [B, CK, T, h, w] and [B, N, CV, T, h, w])"
             )
-        similarity = anisotropic_l2_similarity(memory_key, memory_shrinkage, query_key, query_selection)
-        affinity = softmax_affinity(similarity)  # [B, T*h*w, h*w]
+        # float32 also under autocast (see full_affinity_float32); the readout product autocasts
+        affinity = full_affinity_float32(memory_key, memory_shrinkage, query_key, query_selection)  # [B, T*h*w, h*w]
         out = memory_readout(affinity, memory_value.flatten(1, 2))  # [B, N*CV, h*w]
         return out.view(b, n, cv, *query_key.shape[-2:])
 

@@ -141,14 +141,18 @@ class DataConfig:
 @dataclass(frozen=True)
 class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda
-    amp: bool = True  # mixed precision on CUDA (ignored on CPU)
+    # mixed precision of the forward: CUDA float16 autocast + GradScaler (official), CPU bfloat16
+    # autocast (no scaler); weights, optimizer state and the loss stay float32
+    amp: bool = False
     num_workers: int = 0  # data-loading workers, total over all processes
     threads: int = 0  # torch CPU threads per process; 0 = leave torch's default
     log_every: int = 10  # iterations per log.csv row (averaged)
     checkpoint_every: int = 100  # iterations between full training states (DIR/checkpoint.pth)
+    keep_checkpoint: bool = False  # keep DIR/checkpoint.pth after the run completes (deleted otherwise)
+    save_stage_networks: bool = False  # also write DIR/network_<stage>.pth at the end of each stage
     save_network_every: int = 0  # iterations between DIR/network_<stage>_<iter>.pth; 0 = off
     tensorboard: bool = True  # also log to DIR/tensorboard when the package is installed
-    progress: bool = True  # tqdm progress bar
+    progress: bool = True  # tqdm progress bar (only when stderr is a terminal)
 
 
 @dataclass(frozen=True)

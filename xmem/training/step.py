@@ -44,13 +44,35 @@ def freeze_batchnorm(module: nn.Module) -> nn.Module:
     return module
 
 
+def prepare_training_network(network: nn.Module, device: torch.device, channels_last: bool = True) -> nn.Module:
+    """``network`` on ``device``, its 4-D weights in the channels-last (NHWC) layout by default.
+
+    oneDNN runs the convolutions' forward and backward several times faster on NHWC tensors on
+    CPU (benchmarks/bench_train_speed.py: ours vs ours_nchw); the math is the same, only the
+    summation order inside each convolution differs. Optimizer moments follow the weights' layout.
+    """
+    network = network.to(device)
+    return network.to(memory_format=torch.channels_last) if channels_last else network
+
+
 @dataclass(frozen=True)
 class StepSettings:
     num_ref_frames: int
     deep_update_prob: float
     keep_fraction: float
     grad_clip: float = 0.0
-    amp: bool = False  # CUDA float16 autocast + gradient scaling
+    amp: bool = False  # mixed precision: CUDA float16 + gradient scaling, CPU bfloat16 (no scaling)
+
+
+def autocast_for(device_type: str, amp: bool):
+    """The autocast context of a training step: float16 on CUDA (with a GradScaler), bfloat16
+    on CPU (same exponent range as float32: no loss scaling needed), nothing when ``amp`` is
+    off. Only the forward runs inside it; weights, gradients and optimizer state stay float32,
+    and the loss terms cast their inputs to float32 (``losses.clip_loss``)."""
+    if not amp:
+        return contextlib.nullcontext()
+    dtype = torch.float16 if device_type == "cuda" else torch.bfloat16
+    return torch.autocast(device_type, dtype=dtype)
 
 
 def training_step(
@@ -65,12 +87,10 @@ def training_step(
     """Forward + backward + update; returns the loss terms, IoU and the learning rate used."""
     lr = optimizer.param_groups[0]["lr"]
     device_type = batch.images.device.type
-    autocast = (torch.autocast(device_type, dtype=torch.float16) if settings.amp and device_type == "cuda"
-                else contextlib.nullcontext())
-    with autocast:
+    with autocast_for(device_type, settings.amp):
         output = model(batch, num_ref_frames=settings.num_ref_frames, generator=generator,
                        deep_update_prob=settings.deep_update_prob)
-        terms = clip_loss(output, batch, settings.keep_fraction)
+    terms = clip_loss(output, batch, settings.keep_fraction)  # float32 (it casts its inputs)
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None:
         scaler.scale(terms.total).backward()

@@ -1,8 +1,11 @@
 """Training log: averaged metrics every K iterations to ``DIR/log.csv`` (and TensorBoard).
 
 Rows: stage_index, stage, iteration (completed iterations of the stage), lr, total, ce, dice,
-iou, keep_fraction, max_skip, sec_per_iter, elapsed_s. Values are means over the K iterations
-(and over processes in distributed training). On resume, rows past the resumed iteration are
+iou, keep_fraction, max_skip, sec_per_iter, data_wait_sec, elapsed_s. Values are means over the
+K iterations (and over processes in distributed training). ``data_wait_sec`` is the part of
+``sec_per_iter`` spent waiting for the batch (from the end of the previous step until the batch
+is on the device). The timing columns (``TIMING_COLUMNS``) vary from run to run; all others are
+bit-reproducible. On resume, rows past the resumed iteration are
 dropped so that the log never holds iterations that were redone.
 """
 
@@ -21,8 +24,9 @@ from xmem.utils.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 COLUMNS = ["stage_index", "stage", "iteration", "lr", "total", "ce", "dice", "iou", "keep_fraction", "max_skip",
-           "sec_per_iter", "elapsed_s"]
-AVERAGED = ["lr", "total", "ce", "dice", "iou", "keep_fraction", "max_skip", "sec_per_iter"]
+           "sec_per_iter", "data_wait_sec", "elapsed_s"]
+AVERAGED = ["lr", "total", "ce", "dice", "iou", "keep_fraction", "max_skip", "sec_per_iter", "data_wait_sec"]
+TIMING_COLUMNS = ["sec_per_iter", "data_wait_sec", "elapsed_s"]  # wall-clock measurements
 LOG_FILE = "log.csv"
 
 

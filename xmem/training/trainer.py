@@ -2,10 +2,12 @@
 
 Outputs in ``DIR``:
   network.pth              final weights (plain state dict, official format)
-  network_<stage>.pth      weights at the end of each stage (static = official "s0" weights)
+  network_<stage>.pth      weights at the end of each stage (static = official "s0" weights),
+                           only with runtime.save_stage_networks
   network_<stage>_<it>.pth optional snapshots (runtime.save_network_every)
   checkpoint.pth           full training state, rewritten atomically every
-                           runtime.checkpoint_every iterations and at the end of each stage
+                           runtime.checkpoint_every iterations and at the end of each stage;
+                           deleted when the run completes unless runtime.keep_checkpoint
   log.csv, tensorboard/    metrics (see ``train_log``)
   config.yaml              the resolved configuration, seeds and run facts
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +50,7 @@ from xmem.training.models import get_model_kind, transfer_weights
 from xmem.training.sampling import derive_seed, forward_seed
 from xmem.training.schedules import keep_fraction_at, lr_milestones, max_skip_at
 from xmem.training.stage_data import build_loader, build_stage_dataset
-from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, training_step
+from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, prepare_training_network, training_step
 from xmem.training.train_log import MetricsLog, truncate_log
 from xmem.utils.atomic import write_text_atomic
 
@@ -77,6 +80,14 @@ def resolve_device(requested: str, info: D.ProcessInfo) -> torch.device:
     if requested == "cpu" or not torch.cuda.is_available():
         return torch.device("cpu")
     return torch.device("cuda", info.local_rank)
+
+
+def _native_bf16() -> bool:
+    """Whether oneDNN has bfloat16 kernels on this CPU (else bf16 matmuls are emulated)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # private API of torch: assume yes when it is gone
+        return True
 
 
 def _seed_everything(seed: int) -> None:
@@ -145,7 +156,7 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     """Train ``network`` through one stage (from ``state`` if resuming); returns completed iterations."""
     config, info, device = run.config, run.info, run.device
     kind = get_model_kind(config.model)
-    network.to(device)
+    network = prepare_training_network(network, device)  # channels-last weights: faster oneDNN convolutions
     model = ClipModel(network, kind)
     if config.batchnorm == "frozen":
         freeze_batchnorm(model)
@@ -155,8 +166,11 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=stage.lr,
                                   weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(stage), stage.lr_gamma)
-    amp = config.runtime.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda") if amp else None
+    amp = config.runtime.amp  # CUDA: float16 + GradScaler; CPU: bfloat16, no scaler (step.autocast_for)
+    if amp and device.type == "cpu" and not _native_bf16():
+        log.warning("runtime.amp: this CPU has no native bfloat16 (AVX512-BF16 / AMX); bf16 autocast is emulated "
+                    "and slower than float32 here (set runtime.amp: false)")
+    scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     start = 0
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
@@ -172,22 +186,34 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
                           pin_memory=device.type == "cuda")
     log.info("stage %s: iterations %d..%d, global batch %d (%d per process), %d training items",
              name, start, total, stage.batch_size, stage.batch_size // info.world_size, len(dataset))
-    bar = tqdm(total=total, initial=start, desc=f"train {name}", unit="it",
-               disable=not (info.is_main and config.runtime.progress), dynamic_ncols=True)
+    # a progress bar only on a terminal: redirected to a log file it would write a
+    # carriage-return line per refresh; without it every log.csv row is logged instead
+    show_bar = info.is_main and config.runtime.progress and sys.stderr.isatty()
+    bar = tqdm(total=total, initial=start, desc=f"train {name}", unit="it", disable=not show_bar,
+               dynamic_ncols=True)
     runtime = config.runtime
     iteration = start
     tick = time.perf_counter()
-    for batch in loader:
+    batches = iter(loader)
+    while True:
+        # data_wait_sec: from the end of the previous step until the next batch is on the device
+        batch = next(batches, None)
+        if batch is None:
+            break
         batch = batch.to(device, non_blocking=True)
+        waited = time.perf_counter() - tick
         generator = torch.Generator().manual_seed(forward_seed(config.seed, stage_index, iteration, info.rank))
         settings = StepSettings(stage.num_ref_frames, config.deep_update_prob,
                                 keep_fraction_at(iteration, stage.iterations, stage.bootstrap), stage.grad_clip, amp)
         metrics = training_step(trained, optimizer, scheduler, batch, settings, generator, scaler)
         metrics["max_skip"] = 0 if stage.is_static else max_skip_at(iteration, stage.iterations, stage.curriculum)
         now = time.perf_counter()
-        metrics["sec_per_iter"], tick = now - tick, now
+        metrics["sec_per_iter"], metrics["data_wait_sec"], tick = now - tick, waited, now
         iteration += 1
-        run.metrics.add(stage_index, name, iteration, metrics)
+        row = run.metrics.add(stage_index, name, iteration, metrics)
+        if row is not None and not show_bar and info.is_main:
+            log.info("%s %d/%d: loss %.3f, IoU %.2f, %.2f s/it (%.0f%% waiting for data)", name, iteration, total,
+                     row["total"], row["iou"], row["sec_per_iter"], 100 * row["data_wait_sec"] / row["sec_per_iter"])
         bar.update(1)
         bar.set_postfix(loss=f"{metrics['total']:.3f}", iou=f"{metrics['iou']:.2f}", refresh=False)
         if iteration % runtime.checkpoint_every == 0 or iteration == total:
@@ -196,7 +222,7 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
             save_network(model.network, run.out_dir / f"network_{name}_{iteration}.pth")
     bar.close()
     run.metrics.flush(stage_index, name, iteration)
-    if info.is_main:
+    if info.is_main and runtime.save_stage_networks:
         save_network(model.network, run.out_dir / f"network_{name}.pth")
     D.barrier(info)
     return iteration
@@ -219,6 +245,9 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
         if state_path.is_file() and not resume:
             raise XMemError(f"{out_dir} already holds a training state ({STATE_FILE}); pass --resume to continue "
                             "it or choose another --out")
+        if (out_dir / "network.pth").is_file() and not state_path.is_file():
+            raise XMemError(f"{out_dir} already holds a completed training (network.pth); choose another --out "
+                            "or delete the folder")
         config_dict = config.to_dict()
         if resume and state_path.is_file():
             state = load_training_state(state_path)
@@ -236,6 +265,8 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
             _write_run_config(run, config_source, state is not None)
             if state is not None:
                 truncate_log(metrics.path, start_stage, int(state["iteration"]))
+            else:
+                metrics.path.unlink(missing_ok=True)  # rows of an unfinished run that left no state
         kind = get_model_kind(config.model)
         completed: dict[str, int] = {}
         previous: dict | None = None
@@ -260,6 +291,8 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
             metrics.close()
         if info.is_main and network is not None:
             save_network(network, out_dir / "network.pth")
+            if not config.runtime.keep_checkpoint:
+                state_path.unlink(missing_ok=True)  # 3x the network's size (AdamW moments); resumable state
         D.barrier(info)
         return TrainingResult(network=network, out_dir=out_dir, completed=completed)
     finally:
