@@ -226,7 +226,7 @@ def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER, times: tuple
     q_videos = [video_regime(n, qm, paper.offset) for n in paper.videos.lengths]
     rows = [
         _row("frames per long video (1x)", [v.frames for v in p_videos], [v.frames for v in q_videos], "frames",
-             f"{len(profile.videos.lengths)} videos (paper {len(paper.videos.lengths)})"),
+             f"videos: {len(profile.videos.lengths)} (paper {len(paper.videos.lengths)})"),
         _row("long video / short video length", [v.frames / profile.videos.short_video_frames for v in p_videos],
              [v.frames / paper.videos.short_video_frames for v in q_videos], "x",
              f"short: mean of {profile.videos.short_video_frames:.1f} frames (paper {paper.videos.short_video_frames:.1f})"),
