@@ -81,16 +81,21 @@ def budget(config: dict, runs: list[Run], args: argparse.Namespace) -> tuple[pd.
                      "n_max": max(long_times(m.dataset) for m in members), "frames": frames, "job_s": seconds})
     jobs = pd.DataFrame(jobs).sort_values("job_s", ascending=False)
     wanted = set(runs)
-    rows = []
+    users: dict[tuple[str, str, str], set[str]] = {}
     for name, needed in _tables_and_figures(config).items():
-        needed = [run for run in _default_aliases(config, needed) if run in wanted]
-        if not needed:
-            continue
-        keys = {key for key, members in groups.items() if any(m in needed for m in members)}
-        sel = jobs[[(m, g, s) in keys for m, g, s in zip(jobs["model"], jobs["group"], jobs["setting"])]]
-        rows.append({"table/figure": name, "jobs": len(sel), "frames": int(sel["frames"].sum()),
-                     "job_s (its jobs, shared ones included)": round(float(sel["job_s"].sum()))})
-    per_table = pd.DataFrame(rows)
+        needed = {run for run in _default_aliases(config, needed) if run in wanted}
+        for key, members in groups.items():
+            if needed.intersection(members):
+                users.setdefault(key, set()).add(name)
+    jobs["used_by"] = [len(users.get((m, g, s), ())) for m, g, s in zip(jobs["model"], jobs["group"], jobs["setting"])]
+    rows = []
+    for name in dict.fromkeys(n for names in users.values() for n in sorted(names)):
+        mine = [name in users.get((m, g, s), ()) for m, g, s in zip(jobs["model"], jobs["group"], jobs["setting"])]
+        sel = jobs[mine]
+        alone = sel[sel["used_by"] == 1]
+        rows.append({"table/figure": name, "jobs": len(sel), "job_s (all its jobs)": round(float(sel["job_s"].sum())),
+                     "job_s (jobs only it needs)": round(float(alone["job_s"].sum()))})
+    per_table = pd.DataFrame(rows).sort_values("table/figure")
     return jobs, per_table
 
 
@@ -170,7 +175,8 @@ def main() -> None:
           f"{args.size[0]}x{args.size[1]}; XMem {args.xmem_ms} ms, STCN {args.stcn_ms} ms per frame):")
     print(jobs.to_string(index=False, float_format=lambda v: f"{v:.0f}"))
     print(f"\ntotal: {len(jobs)} jobs, {int(jobs['frames'].sum())} frames, {jobs['job_s'].sum():.0f} job-seconds")
-    print("\nper table / figure (a job several of them read is counted in each):")
+    print("\nper table / figure (a job several of them read is counted in each; "
+          "'only it needs': saved by dropping it):")
     print(per_table.to_string(index=False))
 
 

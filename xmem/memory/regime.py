@@ -158,7 +158,8 @@ class VideoRegime:
     eviction_frame: int | None  # frame of the first consolidation that removes elements (None: never)
 
 
-def video_regime(num_frames: float, m: MemorySettings, offset: int = 0, max_long_term: int | None = None) -> VideoRegime:
+def video_regime(num_frames: float, m: MemorySettings, offset: int = 0,
+                 max_long_term: int | None = None) -> VideoRegime:
     """Memory frames, consolidations and long-term size of one video (``max_long_term``: LT_max)."""
     lt_max = m.max_long_term_elements if max_long_term is None else max_long_term
     frames = math.floor(num_frames)
@@ -204,7 +205,8 @@ def _span(values: list[float | None]) -> tuple[float | None, float | None]:
     return min(known), max(known)
 
 
-def _row(quantity: str, profile: list[float | None], paper: list[float | None], unit: str = "", note: str = "") -> RegimeRow:
+def _row(quantity: str, profile: list[float | None], paper: list[float | None], unit: str = "",
+         note: str = "") -> RegimeRow:
     low, high = _span(profile)
     paper_low, paper_high = _span(paper)
     paper_value = None if paper_low is None else (paper_low + paper_high) / 2
@@ -217,7 +219,8 @@ def _nearest_paper_value(value: int, paper_grid: tuple[int, ...], elements: int)
     return min(paper_grid, key=lambda p: abs(scaled_elements(p, elements) - value))
 
 
-def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER, times: tuple[int, ...] = (1, 3, 10)) -> list[RegimeRow]:
+def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER,
+                times: tuple[int, ...] = (1, 3, 10)) -> list[RegimeRow]:
     """The regime table: one row per quantity (see the module docstring for the rules)."""
     pm, qm = profile.memory, paper.memory
     pe = elements_per_frame(profile.videos.height, profile.videos.width)
@@ -229,7 +232,8 @@ def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER, times: tuple
              f"videos: {len(profile.videos.lengths)} (paper {len(paper.videos.lengths)})"),
         _row("long video / short video length", [v.frames / profile.videos.short_video_frames for v in p_videos],
              [v.frames / paper.videos.short_video_frames for v in q_videos], "x",
-             f"short: mean of {profile.videos.short_video_frames:.1f} frames (paper {paper.videos.short_video_frames:.1f})"),
+             f"short: mean of {profile.videos.short_video_frames:.1f} frames "
+             f"(paper {paper.videos.short_video_frames:.1f})"),
         _row("elements per memory frame E", [pe], [qe], "elements",
              f"{profile.videos.height}x{profile.videos.width} (paper {paper.videos.height}x{paper.videos.width}) / 16"),
         _row("r (memory every r-th frame)", [pm.mem_every], [qm.mem_every], "frames"),
@@ -241,7 +245,8 @@ def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER, times: tuple
              f"paper x E/1620 = {qm.max_long_term_elements * pe / PAPER_ELEMENTS_PER_FRAME:.1f}"),
         _row("LT_max / P (consolidations before eviction)", [pm.max_long_term_elements / pm.num_prototypes],
              [qm.max_long_term_elements / qm.num_prototypes], "consolidations"),
-        _row("compression ratio (T_max-T_min)*E/P", [compression_ratio_pct(pm, pe)], [compression_ratio_pct(qm, qe)], "%"),
+        _row("compression ratio (T_max-T_min)*E/P", [compression_ratio_pct(pm, pe)],
+             [compression_ratio_pct(qm, qe)], "%"),
         _row("memory frames per 1x video", [v.memory_frames for v in p_videos], [v.memory_frames for v in q_videos],
              "frames", f"offset {profile.offset}"),
         _row("consolidations per 1x video", [v.consolidations for v in p_videos],
