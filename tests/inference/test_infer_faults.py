@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from test_infer_cli import H, NUM_FRAMES, W, data, error_of, infer, weights, write_clip  # noqa: F401 (fixtures)
 
@@ -19,9 +18,6 @@ from baselines.stcn import STCNConfig, STCNNetwork
 from baselines.stcn.checkpoint import save_stcn_network
 from xmem.cli import main
 from xmem.inference import validation
-from xmem.model.checkpoint import save_network
-from xmem.model.config import NetworkConfig
-from xmem.model.network import XMemNetwork
 from xmem.utils.locks import held_lock
 from xmem.utils.masks import DAVIS_PALETTE, read_index_mask
 
