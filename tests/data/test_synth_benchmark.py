@@ -189,6 +189,19 @@ def test_long_video_ground_truth_is_sparse(bench, cfg):
         assert read_index_mask(lv / "Annotations" / video / "00000.png").max() >= 1
         visible = entries[video]["frames_visible"]
         assert min(visible.values()) < len(frames)  # someone leaves for a while (absence_prob = 1)
+        absences = entries[video]["absences"]
+        assert sorted(absences) == sorted(visible)
+        for oid, runs in absences.items():
+            labels = [read_index_mask(lv / "Annotations" / video / f"{m}.png") for m in masks]
+            for m, label in zip(masks, labels):  # an annotated frame inside an absence shows (almost) nothing
+                inside = any(a <= int(m) <= b for a, b in runs)
+                if inside:
+                    assert (label == int(oid)).sum() < max(4, 0.003 * label.size)
+            assert all(0 <= a <= b < len(frames) for a, b in runs)
+    longest = max(b - a + 1 for e in entries.values() for runs in e["absences"].values() for a, b in runs)
+    assert manifest["datasets"]["long_video"]["longest_absence"] == longest > 0
+    with Image.open(next((lv / "JPEGImages").rglob("*.jpg"))) as img:
+        assert img.size == (cfg.long_video.width, cfg.long_video.height)
 
 
 def test_static_images(bench, cfg):
@@ -216,6 +229,27 @@ def test_refuses_to_overwrite_foreign_folders(cfg, tmp_path):
     generate_benchmark(tmp_path / "bench", cfg, seed=0, only=["static", "long_video"])
     generate_benchmark(tmp_path / "bench", cfg, seed=0, only=["static"])
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["manifest.json", "static"]
+
+
+def test_describe_prints_the_regime_next_to_the_paper(bench, tmp_path, capsys):
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(f"profile: smoke\nsynthetic: {{config: {SMOKE}, seed: 0}}\n"
+                       "inference: {size: -1, mem_every_long: 10, prototype_counts: [2], ltmax_values: [20],\n"
+                       "            memory: {long_video: {num_prototypes: 2, max_long_term_elements: 20}}}\n")
+    assert main(["synth", "--describe", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "facts from the configuration (not generated)" in out
+    assert "| consolidations per 1x video | 0 | 45 | 0× |" in out  # 40-60 frames: 4-6 memory frames
+    assert "| elements per memory frame E | 28 elements | 1,620 elements |" in out  # 64x112
+    assert "| compression ratio (T_max-T_min)*E/P | 7,000% | 6,328% | 1.11× |" in out
+    assert "| Table S1 LT_max = 20: 3x elements / LT_max |" in out
+    assert main(["synth", "--describe", str(profile), "--out", str(bench)]) == 0
+    out = capsys.readouterr().out
+    assert f"facts from generated data in {bench}" in out and "measured in the generated data" in out
+    assert main(["synth", "--describe", str(profile), "--out", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+    assert main(["synth", "--describe", str(tmp_path / "missing.yaml")]) == 2
+    assert "not found" in capsys.readouterr().err
 
 
 def test_cli(tmp_path, capsys):

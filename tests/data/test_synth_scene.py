@@ -118,3 +118,30 @@ def test_plan_features_is_stratified():
     assert all(p.absence for p in plans)
     assert sum(p.unseen for p in plans) == 1  # any p > 0 gives at least one video
     assert plans == plan_features(0, "X", "val", 10, scenario, unseen_fraction=0.01, exclude=frozenset({0, 1}))
+
+
+def test_drift_that_returns_comes_back_to_the_first_look():
+    req = request(VideoFeatures(), length=400, objects=(1, 1), drift_prob=1.0, drift_return_prob=1.0)
+    scene = sample_scene(np.random.default_rng(5), req)
+    motion = next(layer.motion for layer in scene.layers if layer.label == 1)
+    assert motion.drift_returns and motion.colour_ramp is not None and motion.colour_return is not None
+    assert motion.colour_ramp[1] <= motion.colour_return[0] and motion.colour_return[1] <= 0.95 * 400
+    mixes = [motion.pose(t).mix for t in range(400)]
+    assert mixes[0] == 0.0 and max(mixes) == pytest.approx(1.0) and mixes[-1] == 0.0
+    middle = motion.pose(199.5)
+    assert motion.pose(0).radius == pytest.approx(motion.pose(399).radius, rel=0.2)  # wobble only
+    assert abs(math.log(middle.radius / motion.radius0)) > 0.1  # drifted away in between
+    assert motion.pose(399).angle - motion.pose(0).angle == pytest.approx(
+        motion.sway[0] * (math.sin(motion.sway[1] * 399 + motion.sway[2]) - math.sin(motion.sway[2])))
+    one_way = sample_scene(np.random.default_rng(5), request(VideoFeatures(), length=400, objects=(1, 1),
+                                                             drift_prob=1.0))
+    motion = next(layer.motion for layer in one_way.layers if layer.label == 1)
+    assert not motion.drift_returns and motion.colour_return is None and motion.pose(399).mix == 1.0
+
+
+def test_drift_return_draws_only_for_drifting_objects():
+    """Objects that do not drift make no extra random draws: such scenes keep their bytes."""
+    a = sample_scene(np.random.default_rng(9), request(VideoFeatures(absence=True, distractor=True), drift_prob=0.0))
+    b = sample_scene(np.random.default_rng(9), request(VideoFeatures(absence=True, distractor=True), drift_prob=0.0,
+                                                       drift_return_prob=1.0))
+    assert all(np.array_equal(x, y) for x, y in zip(render_frame(a, 20), render_frame(b, 20)))

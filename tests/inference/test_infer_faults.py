@@ -11,35 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from test_infer_cli import H, NUM_FRAMES, W, error_of, infer, write_clip
+from test_infer_cli import H, NUM_FRAMES, W, data, error_of, infer, weights, write_clip  # noqa: F401 (fixtures)
 
 from baselines.stcn import STCNConfig, STCNNetwork
 from baselines.stcn.checkpoint import save_stcn_network
 from xmem.cli import main
 from xmem.inference import validation
-from xmem.model.checkpoint import save_network
-from xmem.model.config import NetworkConfig
-from xmem.model.network import XMemNetwork
 from xmem.utils.locks import held_lock
 from xmem.utils.masks import DAVIS_PALETTE, read_index_mask
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "tiny.pth"
-    save_network(XMemNetwork(NetworkConfig.profile("tiny")).eval(), path)
-    return path
-
-
-@pytest.fixture()
-def data(tmp_path) -> Path:
-    root = tmp_path / "data"
-    write_clip(root, "alpha")
-    write_clip(root, "beta", ids=(2,))
-    return root
 
 
 def prompt_of(data: Path, video: str) -> Path:

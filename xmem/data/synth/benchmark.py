@@ -36,7 +36,7 @@ DATASET_NAMES: tuple[str, ...] = ("static", "DAVIS", "YouTube2018", "YouTube2019
 MANIFEST_NAME = "manifest.json"
 FORMAT = "xmem-synth/1"
 _VIDEO_KEYS = ("split", "name", "frames", "annotated_frames", "objects", "categories", "frames_visible",
-               "late_objects", "unseen_objects", "single_object", "void_frames", "features")
+               "late_objects", "unseen_objects", "single_object", "void_frames", "absences", "features")
 
 
 def _plan(name: str, ctx: Context) -> list[Job]:

@@ -45,6 +45,7 @@ class ScenarioConfig:
     fast_motion_prob: float = 0.2  # one object moves fast_factor times faster
     fast_factor: float = 3.0
     drift_prob: float = 0.4  # per object: gradual colour/scale/rotation change
+    drift_return_prob: float = 0.0  # per drifting object: the drift reverses, the first look comes back
     twin_prob: float = 0.2  # two annotated objects look identical (different ids)
     distractor_prob: float = 0.3  # unannotated look-alikes of annotated objects
     max_distractors: int = 2
@@ -112,8 +113,12 @@ def _youtube2019() -> YouTubeConfig:
 
 @dataclass(frozen=True)
 class LongVideoConfig:
+    """The Long-time Video stand-in (config/synth/regime.yaml: the paper's memory regime, docs/datasets.md)."""
+
     lengths: tuple[int, ...] = (60, 100)  # one video per entry
     gt_every: int = 10  # ground truth on frame 0 and every gt_every-th frame
+    height: int = 0  # frame size of the long videos (0: the benchmark's height / width)
+    width: int = 0
     scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(
         objects=(2, 3), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8, twin_prob=0.34,
         distractor_prob=0.67, occluder_prob=0.67, absence_prob=1.0, absences=(1, 3),

@@ -43,7 +43,7 @@ def check_scenario(key: str, s: ScenarioConfig) -> None:
     _range(f"{key}.objects", s.objects, 1, MAX_OBJECTS)
     _range(f"{key}.object_size", s.object_size, 0.02, 0.6)
     _range(f"{key}.speed", s.speed, 0.0, 0.2)
-    for name in ("fast_motion_prob", "drift_prob", "twin_prob", "distractor_prob", "occluder_prob",
+    for name in ("fast_motion_prob", "drift_prob", "drift_return_prob", "twin_prob", "distractor_prob", "occluder_prob",
                  "absence_prob", "late_entry_prob"):
         _prob(f"{key}.{name}", getattr(s, name))
     if not 1.0 <= s.fast_factor <= 20.0:
@@ -125,6 +125,10 @@ def check_synth_config(c: SynthConfig) -> None:
     if not lv.lengths:
         _fail("long_video.lengths", "must list at least one video length")
     _int_at_least("long_video.gt_every", lv.gt_every, 1)
+    for name in ("height", "width"):
+        value = getattr(lv, name)
+        if value and (value < 32 or value % 16):
+            _fail(f"long_video.{name}", f"must be 0 (the benchmark's {name}) or a multiple of 16 >= 32, got {value!r}")
     for i, length in enumerate(lv.lengths):
         _int_at_least(f"long_video.lengths[{i}]", length, max(3, 2 * lv.gt_every))
     check_scenario("long_video.scenario", lv.scenario)

@@ -47,6 +47,8 @@ class Motion:
     spin: float = 0.0  # degrees per frame
     sway: tuple[float, float, float] = (0.0, 0.0, 0.0)  # angle sway (degrees, rad/frame, phase)
     colour_ramp: tuple[float, float] | None = None  # frames where the colour goes from scheme A to B
+    colour_return: tuple[float, float] | None = None  # frames where it goes back from B to A (drift that returns)
+    drift_returns: bool = False  # scale and rotation drift peak mid-video and come back (else monotonic)
     offscreen: tuple[OffScreen, ...] = field(default=())
     push_distance: float = 0.0  # pixels an off-screen push moves the object
 
@@ -75,16 +77,25 @@ class Motion:
             coords.append(self.centre[axis] + self.amplitude[axis] * wave)
         dx, dy = self.offscreen_amount(t)
         amp, rate, ph = self.wobble
-        radius = self.radius0 * math.exp(self.scale_drift * t / max(self.length - 1, 1))
+        progress = t / max(self.length - 1, 1)
+        if self.drift_returns:
+            progress = 1.0 - abs(2.0 * progress - 1.0)  # 0 -> 1 at mid-video -> 0
+        radius = self.radius0 * math.exp(self.scale_drift * progress)
         radius *= 1.0 + amp * math.sin(rate * t + ph)
         s_amp, s_rate, s_ph = self.sway
-        angle = self.angle0 + self.spin * t + s_amp * math.sin(s_rate * t + s_ph)
-        mix = 0.0
-        if self.colour_ramp is not None:
-            a, b = self.colour_ramp
-            u = min(max((t - a) / max(b - a, 1e-6), 0.0), 1.0)
-            mix = u * u * (3.0 - 2.0 * u)  # smoothstep
+        turned = self.spin * (progress * max(self.length - 1, 1) / 2 if self.drift_returns else t)
+        angle = self.angle0 + turned + s_amp * math.sin(s_rate * t + s_ph)
+        mix = _smoothstep(t, self.colour_ramp) - _smoothstep(t, self.colour_return)
         return Pose(coords[0] + dx, coords[1] + dy, radius, angle, mix)
+
+
+def _smoothstep(t: float, ramp: tuple[float, float] | None) -> float:
+    """0 before ``ramp[0]``, 1 after ``ramp[1]``, smooth in between (0 when ``ramp`` is None)."""
+    if ramp is None:
+        return 0.0
+    a, b = ramp
+    u = min(max((t - a) / max(b - a, 1e-6), 0.0), 1.0)
+    return u * u * (3.0 - 2.0 * u)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,13 @@ def _sample_motion(rng: np.random.Generator, req: SceneRequest, radius0: float, 
         sway=(rng.uniform(3, 12), rng.uniform(0.02, 0.08), rng.uniform(0, 2 * np.pi)),
         colour_ramp=(ramp_start, ramp_start + rng.uniform(0.3, 0.5) * length) if drift else None,
     )
+    if drift and s.drift_return_prob > 0 and rng.random() < s.drift_return_prob:
+        # the drift comes back: colour A -> B -> A, scale and rotation peak mid-video
+        up = rng.uniform(0.05, 0.3) * length
+        top = up + rng.uniform(0.15, 0.25) * length
+        down = top + rng.uniform(0.05, 0.15) * length
+        motion = dataclasses.replace(motion, colour_ramp=(up, top), drift_returns=True,
+                                     colour_return=(down, down + rng.uniform(0.15, 0.25) * length))
     return dataclasses.replace(motion, push_distance=max(w, h) + 2.5 * motion.max_radius())
 
 
