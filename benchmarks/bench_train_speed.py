@@ -125,29 +125,32 @@ def official_step(repo: Path, weights: Path, batch: TrainingBatch, *, num_ref_fr
     def run() -> float:
         network.zero_grad(set_to_none=True)
         key, shrinkage, selection, f16, f8, f4 = network("encode_key", frames)
-        hidden = torch.zeros((b, n, hidden_dim, *key.shape[-2:]))
-        v16, hidden = network("encode_value", frames[:, 0], f16[:, 0], hidden, first_gt[:, 0])
-        values = v16.unsqueeze(3)
-        out = {}
-        for ti in range(1, t):
-            if ti <= num_ref_frames:
-                ref_keys, ref_shrinkage, ref_values = key[:, :, :ti], shrinkage[:, :, :ti], values
-            else:
-                idx = [torch.cat([torch.zeros(1, dtype=torch.int64),
-                                  torch.randperm(ti - 1, generator=torch_rng)[: num_ref_frames - 1] + 1])
-                       for _ in range(b)]
-                ref_values = torch.stack([values[i, :, :, idx[i]] for i in range(b)])
-                ref_keys = torch.stack([key[i, :, idx[i]] for i in range(b)])
-                ref_shrinkage = torch.stack([shrinkage[i, :, idx[i]] for i in range(b)])
-            readout = network("read_memory", key[:, :, ti], selection[:, :, ti], ref_keys, ref_shrinkage, ref_values)
-            hidden, logits, masks = network("segment", (f16[:, ti], f8[:, ti], f4[:, ti]), readout, hidden, selector,
-                                            h_out=ti < t - 1)
-            if ti < t - 1:
-                v16, hidden = network("encode_value", frames[:, ti], f16[:, ti], hidden, masks,
-                                      is_deep_update=rng.random() < deep_update_prob)
-                values = torch.cat([values, v16.unsqueeze(3)], 3)
-            out[f"masks_{ti}"], out[f"logits_{ti}"] = masks, logits
-        loss = losses.compute({**data, **out}, [n] * b, 0)["total_loss"]
+        sensory = torch.zeros((b, n, hidden_dim, *key.shape[-2:]))
+        value, sensory = network("encode_value", frames[:, 0], f16[:, 0], sensory, first_gt[:, 0])
+        memory_values = [value]  # one [B, N, C, h, w] per memory frame
+        predictions = {}
+        for frame in range(1, t):
+            stacked = torch.stack(memory_values, dim=3)  # [B, N, C, frames, h, w]
+            if frame <= num_ref_frames:
+                picked_keys, picked_shrinkage, picked_values = key[:, :, :frame], shrinkage[:, :, :frame], stacked
+            else:  # frame 0 plus num_ref_frames - 1 distinct earlier frames, per sample
+                chosen = [torch.cat([torch.zeros(1, dtype=torch.int64),
+                                     1 + torch.randperm(frame - 1, generator=torch_rng)[: num_ref_frames - 1]])
+                          for _ in range(b)]
+                picked_keys = torch.stack([key[s, :, c] for s, c in enumerate(chosen)])
+                picked_shrinkage = torch.stack([shrinkage[s, :, c] for s, c in enumerate(chosen)])
+                picked_values = torch.stack([stacked[s, :, :, c] for s, c in enumerate(chosen)])
+            readout = network("read_memory", key[:, :, frame], selection[:, :, frame], picked_keys, picked_shrinkage,
+                              picked_values)
+            is_last = frame == t - 1
+            sensory, logits, masks = network("segment", (f16[:, frame], f8[:, frame], f4[:, frame]), readout, sensory,
+                                             selector, h_out=not is_last)
+            if not is_last:
+                value, sensory = network("encode_value", frames[:, frame], f16[:, frame], sensory, masks,
+                                         is_deep_update=rng.random() < deep_update_prob)
+                memory_values.append(value)
+            predictions[f"masks_{frame}"], predictions[f"logits_{frame}"] = masks, logits
+        loss = losses.compute({**data, **predictions}, [n] * b, 0)["total_loss"]
         loss.backward()
         return float(loss.detach())
 
