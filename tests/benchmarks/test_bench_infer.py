@@ -1,6 +1,5 @@
 """The inference benchmark's bookkeeping (agreement, lockstep) and a tiny run of this project alone."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,15 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_scripts import load_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_infer_vs_official.py"
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_infer_vs_official", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module's annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_infer_vs_official")
 
 
 def test_agreement_counts_only_pixels_beyond_the_margin():

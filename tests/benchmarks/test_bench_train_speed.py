@@ -1,7 +1,6 @@
 """The training-speed benchmark's bookkeeping (lockstep order, per-round ratios, FLOP count, batch)
 and a tiny run of this project alone. No timing assertions."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,15 +8,13 @@ from pathlib import Path
 
 import torch
 
+from bench_scripts import load_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_train_speed.py"
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_train_speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_train_speed")
 
 
 def test_lockstep_interleaves_and_drops_the_warm_up_round():

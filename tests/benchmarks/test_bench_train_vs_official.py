@@ -1,6 +1,5 @@
 """The training-fidelity benchmark's bookkeeping: its batch, the gradient statistic, bad input."""
 
-import importlib.util
 import math
 import subprocess
 import sys
@@ -9,15 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from bench_scripts import load_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_train_vs_official.py"
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_train_vs_official", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module's annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_train_vs_official")
 
 
 def test_batch_has_a_padded_slot_and_an_empty_clip_selected_as_the_official_datasets_do():
