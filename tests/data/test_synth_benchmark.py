@@ -249,7 +249,7 @@ def test_describe_prints_the_regime_next_to_the_paper(bench, tmp_path, capsys):
     assert main(["synth", "--describe", str(profile), "--out", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
     assert main(["synth", "--describe", str(tmp_path / "missing.yaml")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_cli(tmp_path, capsys):
@@ -257,4 +257,4 @@ def test_cli(tmp_path, capsys):
     assert main(["synth", "--out", str(out), "--config", str(SMOKE), "--seed", "3", "--only", "long_video"]) == 0
     assert (out / "manifest.json").is_file() and "long_video" in capsys.readouterr().out
     assert main(["synth", "--out", str(out), "--config", str(tmp_path / "none.yaml")]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err

@@ -86,7 +86,7 @@ def test_yaml_errors_name_the_file_and_key(tmp_path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(XMemError, match=r"bad\.yaml: <top level>: must be a mapping"):
         load_synth_config(path)
-    with pytest.raises(XMemError, match=r"missing\.yaml: synthetic-data config not found"):
+    with pytest.raises(XMemError, match=r"synthetic-data config .*missing\.yaml does not exist"):
         load_synth_config(tmp_path / "missing.yaml")
     path.write_text("")
     assert load_synth_config(path) == SynthConfig()

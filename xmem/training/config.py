@@ -21,8 +21,6 @@ runs keep the paper's shape. Stage defaults are the official ones (``STAGE_DEFAU
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -30,8 +28,8 @@ from typing import Any, Mapping
 import yaml
 
 from xmem.errors import XMemError
-
-from xmem.training.config_checks import STAGE_NAMES, fail as _fail, validate
+from xmem.training.config_checks import STAGE_NAMES, validate
+from xmem.utils.typed_config import ConfigError, build, merge_mappings, plain_data, read_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -181,87 +179,8 @@ class TrainConfig:
         return plain_data(dataclasses.asdict(self))
 
 
-def plain_data(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): plain_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_data(v) for v in value]
-    return value
-
-
 def _default_stage(name: str) -> StageConfig:
-    return _build(StageConfig, STAGE_DEFAULTS[name], name, "defaults")
-
-
-# --------------------------------------------------------------------------- typed building
-
-
-def _convert(value: Any, hint: Any, key: str, source: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(value, inner[0], key, source)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key, source)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise _fail(source, key, f"must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(source, key, f"must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, str):  # YAML 1.1 reads "1e-5" (no dot) as a string
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _fail(source, key, f"must be a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise _fail(source, key, f"must be a string, got {value!r}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise _fail(source, key, f"must be a list, got {value!r}")
-        return tuple(_convert(v, args[0], f"{key}[{i}]", source) for i, v in enumerate(value))
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise _fail(source, key, f"must be a mapping, got {value!r}")
-        return {str(k): _convert(v, args[1], f"{key}.{k}", source) for k, v in value.items()}
-    if hint is Any:
-        return value
-    raise _fail(source, key, f"unsupported type {hint!r}")  # pragma: no cover - programming error
-
-
-def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
-    if isinstance(data, cls):
-        return data
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise _fail(source, prefix or "(top level)", f"must be a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(map(str, data)) - set(names))
-    if unknown:
-        where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        raise _fail(source, where, f"unknown key; valid keys here are {names}")
-    kwargs = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k, source) for k, v in data.items()}
-    return cls(**kwargs)
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in override.items():
-        out[k] = _merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
-    return out
+    return build(StageConfig, STAGE_DEFAULTS[name], source="defaults", prefix=name)
 
 
 # --------------------------------------------------------------------------- loading
@@ -270,23 +189,15 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 def _read_yaml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if path in chain:
         raise XMemError(f"{chain[-1]}: base: inheritance cycle through {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        where = f"{chain[-1]}: base: " if chain else ""
-        raise XMemError(f"{where}training config {path} does not exist; pass an existing YAML file") from None
-    except yaml.YAMLError as exc:
-        raise XMemError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
-    data = data or {}
-    if not isinstance(data, Mapping):
-        raise XMemError(f"{path}: a training config must be a YAML mapping, got {type(data).__name__}")
+    referrer = f"{chain[-1]}: base: " if chain else ""
+    data = read_yaml_mapping(path, "training config", "pass an existing YAML file", referrer)
     base = data.pop("base", None)
     if base is None:
-        return dict(data)
+        return data
     if not isinstance(base, str):
         raise XMemError(f"{path}: base: must be a file name, got {base!r}")
     parent = _read_yaml((path.parent / base).resolve(), chain + (path,))
-    return _merge(parent, data)
+    return merge_mappings(parent, data)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -310,9 +221,10 @@ def config_from_dict(data: Mapping[str, Any], source: str = "training config", c
     for name in STAGE_NAMES:
         stage_data = data.get(name) or {}
         if not isinstance(stage_data, Mapping):
-            raise _fail(source, name, f"must be a mapping, got {stage_data!r}")
-        data[name] = _build(StageConfig, _merge(STAGE_DEFAULTS[name], stage_data), name, source)
-    config = _build(TrainConfig, data, "", source)
+            raise ConfigError(name, f"must be a mapping, got {stage_data!r}", source)
+        data[name] = build(StageConfig, merge_mappings(STAGE_DEFAULTS[name], stage_data), source=source, prefix=name,
+                           none_is_empty=True)
+    config = build(TrainConfig, data, source=source, none_is_empty=True)
     validate(config, source, check_paths)
     return config
 

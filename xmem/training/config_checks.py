@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xmem.errors import XMemError
+from xmem.utils.typed_config import ConfigError
 
 if TYPE_CHECKING:
     from xmem.training.config import StageConfig, TrainConfig
@@ -19,7 +20,7 @@ VIDEO_DATASETS = ("davis", "youtube", "bl30k")
 
 
 def fail(source: str, key: str, detail: str) -> XMemError:
-    return XMemError(f"{source}: {key}: {detail}")
+    return ConfigError(key, detail, source)
 
 
 def _validate_stage(name: str, s: StageConfig, source: str) -> None:

@@ -45,7 +45,8 @@ from xmem.training.checkpointing import (
     restore_rng_state,
     save_training_state,
 )
-from xmem.training.config import StageConfig, TrainConfig, plain_data
+from xmem.training.config import StageConfig, TrainConfig
+from xmem.utils.typed_config import plain_data
 from xmem.training.models import get_model_kind, transfer_weights
 from xmem.training.sampling import derive_seed, forward_seed
 from xmem.training.schedules import keep_fraction_at, lr_milestones, max_skip_at

@@ -9,26 +9,12 @@ at any resolution.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from xmem.errors import XMemError
-
-
-class ConfigError(XMemError):
-    """A configuration value is invalid; ``key`` is its dotted name."""
-
-    def __init__(self, key: str, detail: str, source: str = "synthetic-data config"):
-        self.key = key
-        self.detail = detail
-        super().__init__(f"{source}: {key}: {detail}")
+from xmem.utils.typed_config import ConfigError, build, plain_data, read_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -151,78 +137,15 @@ class SynthConfig:
 
 def config_to_dict(config: Any) -> dict:
     """Plain JSON/YAML-able dict of a config dataclass (tuples become lists)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return plain(dataclasses.asdict(config))
-
-
-def _merge(defaults: dict, overrides: Any, prefix: str) -> dict:
-    if not isinstance(overrides, dict):
-        raise ConfigError(prefix or "<top level>", f"must be a mapping of keys, got {type(overrides).__name__}")
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if key not in defaults:
-            known = ", ".join(sorted(defaults))
-            raise ConfigError(name, f"unknown key; known keys here: {known}")
-        if isinstance(defaults[key], dict):
-            merged[key] = _merge(defaults[key], value, name)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _coerce(value: Any, hint: Any, name: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, name)
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(name, f"must be a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ConfigError(name, f"must be a list of {len(args)} values, got {list(value)!r}")
-        return tuple(_coerce(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(name, f"must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(name, f"must be a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(name, f"must be a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported config type {hint!r} for {name}")  # programming error
-
-
-def _build(cls: type, data: dict, prefix: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        name = f"{prefix}.{f.name}" if prefix else f.name
-        kwargs[f.name] = _coerce(data[f.name], hints[f.name], name)
-    return cls(**kwargs)
+    return plain_data(config)
 
 
 def synth_config_from_dict(overrides: dict | None, source: str = "synthetic-data config") -> SynthConfig:
     """Build a :class:`SynthConfig` from the default profile overridden by ``overrides``."""
-    defaults = config_to_dict(SynthConfig())
     try:
-        merged = _merge(defaults, overrides or {}, "")
-        return _build(SynthConfig, merged, "")
-    except ConfigError as exc:
-        raise ConfigError(exc.key, exc.detail, source) from None
+        return build(SynthConfig, overrides or {}, source=source, defaults=SynthConfig())
+    except ConfigError as exc:  # the validation of __post_init__ does not know the file
+        raise exc.with_source(source) from None
 
 
 def load_synth_config(path: str | os.PathLike | None) -> SynthConfig:
@@ -230,15 +153,5 @@ def load_synth_config(path: str | os.PathLike | None) -> SynthConfig:
     if path is None:
         return SynthConfig()
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise XMemError(f"{path}: synthetic-data config not found; pass an existing YAML file to --config") from None
-    except OSError as exc:
-        raise XMemError(f"{path}: cannot read synthetic-data config ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = re.sub(r"\s+", " ", str(exc))
-        raise XMemError(f"{path}: invalid YAML ({first}); fix the syntax") from None
-    return synth_config_from_dict({} if data is None else data, source=str(path))
+    data = read_yaml_mapping(path, "synthetic-data config", "pass an existing YAML file to --config")
+    return synth_config_from_dict(data, source=str(path))

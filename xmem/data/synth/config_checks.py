@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from xmem.data.synth.categories import ALL_CATEGORIES
+from xmem.utils.typed_config import ConfigError
 
 if TYPE_CHECKING:
     from xmem.data.synth.config import ScenarioConfig, SplitConfig, SynthConfig
@@ -15,9 +16,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _fail(key: str, detail: str) -> None:
-    from xmem.data.synth.config import ConfigError
-
-    raise ConfigError(key, detail)
+    raise ConfigError(key, detail, "synthetic-data config")
 
 
 def _int_at_least(key: str, value: int, low: int) -> None:
