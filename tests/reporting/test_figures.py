@@ -206,8 +206,14 @@ def test_fig1_footnotes_the_fallback_window(tree: dict, tmp_path: Path) -> None:
 
 
 def test_fps_settings_names() -> None:
-    assert ltmax_setting(10000) == "default"
-    assert ltmax_setting(500) == "ltmax500"
+    paper = {"inference": {}}  # no inference.memory: the paper's LT_max = 10000 is the default run
+    assert ltmax_setting(10000, paper) == "default"
+    assert ltmax_setting(500, paper) == "ltmax500"
+    scaled = {"inference": {"memory": {"long_video": {"num_prototypes": 4, "max_long_term_elements": 278},
+                                       "short_video": {"num_prototypes": 9, "max_long_term_elements": 691}}}}
+    assert ltmax_setting(278, scaled) == "default"  # the profile's own LT_max, not the paper's
+    assert ltmax_setting(10000, scaled) == "ltmax10000"
+    assert ltmax_setting(691, scaled) == "ltmax691"  # the short videos' LT_max is not Long-time Video's
 
 
 def test_overlay_mask_blends_object_pixels_only() -> None:
