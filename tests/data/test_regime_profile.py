@@ -64,5 +64,6 @@ def test_default_profile_is_in_the_papers_regime():
 def test_smoke_profile_is_not_in_the_regime():
     """The smoke profile checks plumbing: its short long videos never consolidate at 1x."""
     inference = yaml.safe_load((CONFIG / "smoke.yaml").read_text())["inference"]
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, load_synth_config(CONFIG / "synth" / "smoke.yaml"), 0))}
+    synth = load_synth_config(CONFIG / "synth" / "smoke.yaml")
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}
     assert rows["consolidations per 1x video"].profile_low == 0

@@ -156,10 +156,10 @@ def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:
 def test_missing_runs_are_skipped_and_footnoted(tree: dict, tmp_path: Path) -> None:
     from xmem.reporting.fig_scores import draw_length_scaling, draw_short_vs_long
 
-    missing = Run("stcn", "LV2", "sparse_insertion")
+    missing = Run("stcn", "LV3", "sparse_insertion")
     (Path(tree["results"]) / missing.path / "scores" / "global_results.csv").unlink()
     notes = draw_length_scaling(tree, tmp_path / "fig7.png")
-    assert any(n.startswith("skipped stcn LV2 sparse_insertion o0:") and "not found" in n for n in notes)
+    assert any(n.startswith("skipped stcn LV3 sparse_insertion o0:") and "not found" in n for n in notes)
     # a dataset the profile lacks: D17 absent from a real-data profile
     tree = {**tree, "synthetic": {**tree["synthetic"], "enabled": False}}
     notes = draw_short_vs_long(tree, tmp_path / "fig1.png")
