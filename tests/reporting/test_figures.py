@@ -156,10 +156,10 @@ def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:
 def test_missing_runs_are_skipped_and_footnoted(tree: dict, tmp_path: Path) -> None:
     from xmem.reporting.fig_scores import draw_length_scaling, draw_short_vs_long
 
-    missing = Run("stcn", "LV2", "sparse_insertion")
+    missing = Run("stcn", "LV3", "sparse_insertion")
     (Path(tree["results"]) / missing.path / "scores" / "global_results.csv").unlink()
     notes = draw_length_scaling(tree, tmp_path / "fig7.png")
-    assert any(n.startswith("skipped stcn LV2 sparse_insertion o0:") and "not found" in n for n in notes)
+    assert any(n.startswith("skipped stcn LV3 sparse_insertion o0:") and "not found" in n for n in notes)
     # a dataset the profile lacks: D17 absent from a real-data profile
     tree = {**tree, "synthetic": {**tree["synthetic"], "enabled": False}}
     notes = draw_short_vs_long(tree, tmp_path / "fig1.png")
@@ -206,8 +206,14 @@ def test_fig1_footnotes_the_fallback_window(tree: dict, tmp_path: Path) -> None:
 
 
 def test_fps_settings_names() -> None:
-    assert ltmax_setting(10000) == "default"
-    assert ltmax_setting(500) == "ltmax500"
+    paper = {"inference": {}}  # no inference.memory: the paper's LT_max = 10000 is the default run
+    assert ltmax_setting(10000, paper) == "default"
+    assert ltmax_setting(500, paper) == "ltmax500"
+    scaled = {"inference": {"memory": {"long_video": {"num_prototypes": 4, "max_long_term_elements": 278},
+                                       "short_video": {"num_prototypes": 9, "max_long_term_elements": 691}}}}
+    assert ltmax_setting(278, scaled) == "default"  # the profile's own LT_max, not the paper's
+    assert ltmax_setting(10000, scaled) == "ltmax10000"
+    assert ltmax_setting(691, scaled) == "ltmax691"  # the short videos' LT_max is not Long-time Video's
 
 
 def test_overlay_mask_blends_object_pixels_only() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -174,8 +175,37 @@ def test_report_lists_every_table_and_embeds_every_figure(tmp_path: Path) -> Non
     assert md.count("](figures/") == len(pngs)  # Markdown links the PNGs relative to the report
     assert "XMem reproduction report — synthetic profile" in md
     assert "| synth | 1 | 3723.0 | 1:02:03 |" in md
+    assert "## Memory regime of the long videos" in md and "<h2>Memory regime of the long videos</h2>" in page
     assert md.count(f"**{NOT_MEASURABLE}**") == 11  # nothing measured: no claim can be judged
     assert page.count("<tr class=\"measured\">") == sum(
         (pd.read_csv(p)["source"].str.startswith("measured")).sum() for p in csvs)
     assert page.count("<tr class=\"paper\">") == sum((pd.read_csv(p)["source"] == "paper").sum() for p in csvs)
     assert not [p for p in out_md.parent.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_report_regime_section_is_computed_from_the_profile_and_its_data(tmp_path: Path) -> None:
+    from xmem.reporting.regime_section import regime_section
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["data"] = str(tmp_path / "data")
+    md = "\n".join(regime_section(config).markdown)  # no generated data: from the configuration
+    assert "from the configuration (default.yaml; no generated data" in md
+    assert "| consolidations per 1x video | 25 | 45 | 0.56× |" in md
+    assert "| P (prototypes per consolidation) | 4 elements | 128 elements | 0.03× |" in md
+    manifest = {"videos": {"long_video": [{"frames": 2000}], "DAVIS": [{"split": "val", "frames": 40},
+                                                                       {"split": "train", "frames": 99}]},
+                "datasets": {"long_video": {"longest_absence": 300}}}
+    root = tmp_path / "data" / "synthetic"
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    section = regime_section(config)
+    md = "\n".join(section.markdown)
+    assert "from the generated data" in md
+    assert "| frames per long video (1x) | 2,000 frames | 2,333 frames | 0.86× |" in md
+    assert "| consolidations per 1x video | 39 | 45 | 0.87× |" in md  # 200 memory frames: 1 + (200 - 10) // 5
+    assert "| long video / short video length | 50x |" in md  # val videos only
+    assert "<td>consolidations per 1x video</td><td>39</td>" in section.html
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    md = "\n".join(regime_section(paper).markdown)
+    assert "the paper's description of Long-time Video" in md
+    assert "| consolidations per 1x video | 45 | 45 | 1× |" in md

@@ -13,21 +13,26 @@ codes: D16, D17, D17td, Y18, Y19, LV1 … LV10 (Long-time Video n×).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from xmem.errors import XMemError
 from xmem.experiments.paths import Run
 from xmem.experiments.profile import COPY_MODEL
 from xmem.experiments.settings import (
     MULTISCALE,
-    PAPER_LTMAX_VALUES,
+    PROTOTYPE_SELECTIONS,
     is_long,
     long_dataset,
     ltmax_setting,
     mem_every,
     multiscale_setting,
     offsets,
+    profile_memory,
+    prototype_setting,
 )
+from xmem.memory.regime import PAPER
 
 SHORT_DATASETS = ("D16", "D17", "D17td", "Y18", "Y19")
 YOUTUBE_DATASETS = ("Y18", "Y19")
@@ -54,6 +59,8 @@ FIGURE_TARGETS: dict[str, tuple[str, ...]] = {
     "figS7": ("figS7_fps_scaling",),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_TARGETS.values())
+#: tables whose Long-time Video cells may average over the memory-insertion offsets (``inference.offsets_for``)
+OFFSET_TABLES = ("table1", "table4", "table6", "table7", "tableS1")
 FIGURE_NAMES: tuple[str, ...] = tuple(n for names in FIGURE_TARGETS.values() for n in names)
 
 
@@ -63,6 +70,56 @@ def stcn_long_times(config: dict) -> list[int]:
     budget-bound profile may give it fewer points than XMem (whose lengths come from one run)."""
     inf = config["inference"]
     return list(inf.get("stcn_long_times") or inf["long_times"])
+
+
+def uses_offsets(table: str, config: dict) -> bool:
+    """Whether ``table`` (a target rule name, e.g. ``table6``) averages its Long-time Video cells
+    over every memory-insertion offset (``inference.offsets_for``; absent = every table of
+    :data:`OFFSET_TABLES`, the paper's protocol) or uses offset 0 only. Fig. 1 (right) always
+    uses every offset of Table 1's runs."""
+    chosen = config["inference"].get("offsets_for")
+    if chosen is None:
+        return True
+    unknown = sorted(set(chosen) - set(OFFSET_TABLES))
+    if unknown:
+        raise XMemError(f"inference.offsets_for: unknown table(s) {', '.join(unknown)}; "
+                        f"choose from {', '.join(OFFSET_TABLES)}")
+    return table in chosen
+
+
+def grid_selections(config: dict) -> tuple[str, ...]:
+    """Prototype selections that Table 6 runs at every P of ``prototype_counts``
+    (``inference.prototype_grid_selections``; absent = all three, the paper's); the others run
+    at the profile's Long-time Video P only."""
+    chosen = tuple(config["inference"].get("prototype_grid_selections") or PROTOTYPE_SELECTIONS)
+    unknown = sorted(set(chosen) - set(PROTOTYPE_SELECTIONS))
+    if unknown:
+        raise XMemError(f"inference.prototype_grid_selections: unknown selection(s) {', '.join(unknown)}; "
+                        f"choose from {', '.join(PROTOTYPE_SELECTIONS)}")
+    return chosen
+
+
+def stcn_unbounded_dataset(config: dict) -> str:
+    """The Long-time Video variant of STCN's run without memory cap in Fig. S7
+    (``inference.stcn_unbounded_dataset``; the paper's LV3). Fig. 1 (left) always uses LV1."""
+    return str(config["inference"].get("stcn_unbounded_dataset", "LV3"))
+
+
+def fps_scaling_runs(config: dict) -> tuple[Run, list[tuple[int, Run]]]:
+    """Fig. S7's runs: STCN without memory cap, and (LT_max, run) of XMem on LV3 for each
+    ``inference.fps_ltmax_values`` (absent: the profile's LT_max only)."""
+    values = config["inference"].get("fps_ltmax_values") or [profile_memory("LV3", config).max_long_term_elements]
+    return (Run("stcn", stcn_unbounded_dataset(config), "unbounded"),
+            [(n, Run("xmem", "LV3", ltmax_setting(n, config))) for n in sorted(values)])
+
+
+def paper_counterpart(value: int, default: int, paper_default: int, paper_grid: Iterable[int]) -> int | None:
+    """The paper's grid value that a profile's element-count ``value`` stands for: the nearest
+    (in ratio) to ``value × paper_default / default`` — the profile's grids are the paper's at
+    the scale of its own P / LT_max (× E/1620) — or None when none is within 1.5×."""
+    target = value * paper_default / default
+    best = min(paper_grid, key=lambda v: abs(math.log(v / target)), default=None)
+    return best if best is not None and abs(math.log(best / target)) <= math.log(1.5) else None
 
 
 # --------------------------------------------------------------------------- cells and rows
@@ -86,10 +143,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
+    """One measured row. ``paper_setting``: the setting label of the paper row it is measured
+    for when its own differs (a P or LT_max at the profile's scale); "" = ``setting``."""
+
     method: str
     setting: str
     cells: tuple[Cell, ...]
     note: str = ""
+    paper_setting: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,11 +189,33 @@ def _fps(model: str, dataset: str, setting: str = "default") -> Cell:
 def _long_video_row(method: str, model: str, setting: str, config: dict, note: str = "") -> Row:
     cells = []
     for ds in ("LV1", "LV3"):
-        cells += _score_cells(model, ds, setting, config, ["J&F", "J", "F"], all_offsets=True)
+        cells += _score_cells(model, ds, setting, config, ["J&F", "J", "F"], uses_offsets("table1", config))
     lv1 = cells[0].runs
     lv3 = cells[3].runs
     cells.append(Cell("LV1->LV3", "J&F_delta", lv3, kind="delta", baseline=lv1))
     return Row(method, "", tuple(cells), note)
+
+
+def _offsets_note(table: str, config: dict, all_offsets: str = "") -> str:
+    """The table's note on memory-insertion offsets: ``all_offsets`` when it uses them all."""
+    if uses_offsets(table, config):
+        return all_offsets
+    return "Long-time Video: memory-insertion offset 0 only (inference.offsets_for); no std"
+
+
+def _scale_notes(name: str, values: Iterable[int], default: int, paper_default: int, paper_grid: Iterable[int],
+                 key: str) -> list[str]:
+    """Notes on a grid at the profile's scale: which paper value each stands for, which are not run."""
+    paper_grid = tuple(paper_grid)
+    matched = {v: paper_counterpart(v, default, paper_default, paper_grid) for v in values}
+    notes = []
+    if any(p is not None and p != v for v, p in matched.items()):
+        pairs = ", ".join(f"{v} (paper {p})" for v, p in matched.items() if p is not None)
+        notes.append(f"{name} at this profile's scale (paper value × {default}/{paper_default}): {pairs}")
+    skipped = [p for p in paper_grid if p not in matched.values()]
+    if skipped:
+        notes.append(f"paper {name}={', '.join(map(str, skipped))}: not run in this profile ({key}); paper numbers only")
+    return notes
 
 
 def build_tables(config: dict) -> dict[str, TableSpec]:
@@ -172,59 +255,79 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         cells += [_fps(model, ds, setting) for ds in fps_on]
         return Row("XMem", setting_label, tuple(cells))
 
-    t4 = ("Y18", "D17", "LV1")
+    t4, t4_offsets = ("Y18", "D17", "LV1"), uses_offsets("table4", config)
     tables["table4_memory_stores"] = TableSpec("table4_memory_stores", (
-        ablation_row("All memory stores", "xmem", "default", t4, ("D17", "Y18")),
-        ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18")),
-        ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18")),
+        ablation_row("All memory stores", "xmem", "default", t4, ("D17", "Y18"), t4_offsets),
+        ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18"), t4_offsets),
+        ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18"), t4_offsets),
         ablation_row("No long-term memory", "xmem", "no_long_term", ("Y18", "D17"), ("D17", "Y18")),
-    ), notes=("L1x is the mean over the memory-insertion offsets (std omitted, as in the paper)",))
+    ), notes=(_offsets_note("table4", config, "L1x is the mean over the memory-insertion offsets "
+                                              "(std omitted, as in the paper)"),))
     tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
         ablation_row(label, model, "default", ("Y18", "D17")) for label, model in (
             ("With both terms", "xmem"), ("With shrinkage s only", "xmem_shrinkage_only"),
             ("With selection e only", "xmem_selection_only"), ("With neither", "xmem_neither"))
     ))
+    lv_memory = profile_memory("LV3", config)
+    t6_offsets, t6_grid = uses_offsets("table6", config), grid_selections(config)
+    counts = config["inference"]["prototype_counts"]
     rows6 = []
-    for p in config["inference"]["prototype_counts"]:
+    for p in counts:
+        paper_p = paper_counterpart(p, lv_memory.num_prototypes, PAPER.memory.num_prototypes,
+                                    PAPER.memory.prototype_counts)
         for label, sel in (("Random", "random"), ("K-means centroid", "kmeans"), ("Usage-based", "usage")):
-            setting = "default" if (sel == "usage" and p == 128) else f"{sel}_p{p}"
-            cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], all_offsets=True)
+            if sel not in t6_grid and p != lv_memory.num_prototypes:
+                continue
+            cells = _score_cells("xmem", "LV3", prototype_setting(sel, p, config), config, ["J&F"], t6_offsets)
             cells.append(Cell("LV3", "compression_ratio_pct", (), kind="compression", params=(("P", p),)))
-            rows6.append(Row("XMem", f"{label} P = {p}", tuple(cells)))
+            rows6.append(Row("XMem", f"{label} P = {p}", tuple(cells),
+                             paper_setting="" if paper_p in (None, p) else f"{label} P = {paper_p}"))
     rows6.append(Row("XMem", "No potentiation",
-                     tuple(_score_cells("xmem", "LV3", "no_potentiation", config, ["J&F"], True))))
+                     tuple(_score_cells("xmem", "LV3", "no_potentiation", config, ["J&F"], t6_offsets))))
     rows6.append(Row("XMem", "With potentiation",
-                     tuple(_score_cells("xmem", "LV3", "default", config, ["J&F"], True))))
-    tables["table6_consolidation"] = TableSpec("table6_consolidation", tuple(rows6))
+                     tuple(_score_cells("xmem", "LV3", "default", config, ["J&F"], t6_offsets))))
+    notes6 = [_offsets_note("table6", config)]
+    notes6 += _scale_notes("P", counts, lv_memory.num_prototypes, PAPER.memory.num_prototypes,
+                           PAPER.memory.prototype_counts, "inference.prototype_counts")
+    partial = [label for label, sel in (("Random", "random"), ("K-means centroid", "kmeans"), ("Usage-based", "usage"))
+               if sel not in t6_grid]
+    if partial and len(counts) > 1:
+        notes6.append(f"{', '.join(partial)}: at P = {lv_memory.num_prototypes} only "
+                      "(inference.prototype_grid_selections)")
+    tables["table6_consolidation"] = TableSpec("table6_consolidation", tuple(rows6), notes=tuple(n for n in notes6 if n))
 
     def strategy_row(label: str, setting: str) -> Row:
         cells = []
         for ds in ("LV1", "LV3"):
-            cells += _score_cells("xmem", ds, setting, config, ["J&F"], all_offsets=True)
+            cells += _score_cells("xmem", ds, setting, config, ["J&F"], uses_offsets("table7", config))
         cells.append(Cell("LV1->LV3", "J&F_delta", cells[1].runs, kind="delta", baseline=cells[0].runs))
         return Row("XMem", label, tuple(cells))
 
     tables["table7_long_video_strategies"] = TableSpec("table7_long_video_strategies", (
         strategy_row("Consolidation", "default"), strategy_row("Eager compression", "eager_compression"),
         strategy_row("Sparse insertion", "sparse_insertion"), strategy_row("Local window", "local_window"),
-    ))
+    ), notes=tuple(n for n in [_offsets_note("table7", config)] if n))
     tables["table8_deep_update"] = TableSpec("table8_deep_update", (
         ablation_row("Every r-th frame", "xmem", "default", ("Y18", "D17"), ("D17",)),
         ablation_row("Every single frame", "xmem", "deep_every_frame", ("Y18", "D17"), ("D17",)),
         ablation_row("No deep update", "xmem_no_deep_update", "deep_never", ("Y18", "D17"), ("D17",)),
     ))
     rows_s1 = []
-    for n in config["inference"]["ltmax_values"]:
-        setting = ltmax_setting(n)
-        cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], all_offsets=True)
+    ltmax_values = config["inference"]["ltmax_values"]
+    for n in ltmax_values:
+        setting = ltmax_setting(n, config)
+        cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], uses_offsets("tableS1", config))
         cells.append(Cell("LV3", "max_gpu_memory_MB", (Run("xmem", "LV3", setting, 0),), kind="memory_mb"))
         cells.append(_fps("xmem", "LV3", setting))
-        rows_s1.append(Row("XMem", f"LTmax={n}", tuple(cells)))
-    s1_notes = ["max memory: bytes held by the memory stores on CPU (GPU allocation on CUDA)"]
-    skipped = [n for n in PAPER_LTMAX_VALUES if n not in config["inference"]["ltmax_values"]]
-    if skipped:
-        s1_notes.append(f"LTmax={', '.join(map(str, skipped))}: not run in this profile (inference.ltmax_values); "
-                        "paper numbers only")
+        paper_n = paper_counterpart(n, lv_memory.max_long_term_elements, PAPER.memory.max_long_term_elements,
+                                    PAPER.memory.ltmax_values)
+        rows_s1.append(Row("XMem", f"LTmax={n}", tuple(cells),
+                           paper_setting="" if paper_n in (None, n) else f"LTmax={paper_n}"))
+    s1_notes = ["max memory: bytes held by the memory stores on CPU (GPU allocation on CUDA)",
+                _offsets_note("tableS1", config)]
+    s1_notes += _scale_notes("LTmax", ltmax_values, lv_memory.max_long_term_elements,
+                             PAPER.memory.max_long_term_elements, PAPER.memory.ltmax_values, "inference.ltmax_values")
+    s1_notes = [n for n in s1_notes if n]
     tables["tableS1_ltmax"] = TableSpec("tableS1_ltmax", tuple(rows_s1), notes=tuple(s1_notes))
     tables["tableS2_stcn_retrained"] = TableSpec("tableS2_stcn_retrained", tuple(
         Row(method, setting, tuple(
@@ -297,6 +400,7 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
     """The runs (and which of their outputs) each figure reads."""
     inf = config["inference"]
     lv_offsets = offsets(config, inf["mem_every_long"])
+    stcn_unbounded, xmem_ltmax = fps_scaling_runs(config)
 
     def need(kind: str, *runs: Run) -> list[FigureNeed]:
         return [FigureNeed(r, kind) for r in runs]
@@ -313,9 +417,7 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
         + need("scores", *[Run("stcn", long_dataset(n), STCN_LONG) for n in stcn_long_times(config)]),
         "figS1_consolidation": [],
         "figS3_qualitative": need("masks", Run("xmem", "LV3"), Run("stcn", "LV3", STCN_LONG)),
-        "figS7_fps_scaling": need("stats", Run("stcn", "LV3", "unbounded"))
-        + need("stats", *[Run("xmem", "LV3", ltmax_setting(n))
-                          for n in inf.get("fps_ltmax_values", [10000])]),
+        "figS7_fps_scaling": need("stats", stcn_unbounded, *[run for _, run in xmem_ltmax]),
     }
     return figures
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from xmem.evaluation.memory_analysis import fit_process_time, fps_curve
-from xmem.experiments.paths import Run
-from xmem.experiments.settings import ltmax_setting
+from xmem.experiments.plan import fps_scaling_runs
 from xmem.reporting.fig_common import MODEL_COLORS, Notes, empty_axes_message, new_figure, read_stats, save_figure
 
 SMOOTHING_WINDOW = 50  # frames (trailing window of fps_curve)
@@ -33,7 +32,7 @@ def draw_fps_scaling(config: dict, out_png: Path, window: int = SMOOTHING_WINDOW
     fig = new_figure(7.0, 4.4)
     ax = fig.add_subplot(1, 1, 1)
     drawn = False
-    stcn_run = Run("stcn", "LV3", "unbounded")
+    stcn_run, xmem_runs = fps_scaling_runs(config)
     stats = read_stats(config, stcn_run, notes)
     if stats is not None:
         x, fps = mean_curve(stats, window)
@@ -47,10 +46,8 @@ def draw_fps_scaling(config: dict, out_png: Path, window: int = SMOOTHING_WINDOW
             ax.plot(grid[valid], 1.0 / seconds[valid], "--", color=MODEL_COLORS["stcn"], lw=1.2,
                     label=f"STCN: 1 / linear fit of its time per frame (slope {slope * 1e3:.3g} ms per frame)")
         drawn = True
-    values = sorted(config["inference"].get("fps_ltmax_values", [10000]))
-    colours = xmem_colours(len(values))
-    for colour, n in zip(colours, values):
-        run = Run("xmem", "LV3", ltmax_setting(n))
+    colours = xmem_colours(len(xmem_runs))
+    for colour, (n, run) in zip(colours, xmem_runs):
         stats = read_stats(config, run, notes)
         if stats is None:
             continue
@@ -65,7 +62,7 @@ def draw_fps_scaling(config: dict, out_png: Path, window: int = SMOOTHING_WINDOW
     ax.set_xlabel("processed frames")
     ax.set_ylabel(f"FPS (1 / process seconds, trailing {window}-frame window)")
     ax.grid(True, alpha=0.3)
-    notes.add("Long-time Video 3×, offset 0; curves averaged over videos by frame index; "
+    notes.add(f"STCN on {stcn_run.dataset}, XMem on LV3 (Long-time Video n×), offset 0; curves averaged over videos by frame index; "
               "dashed: 1 / (least-squares line of STCN's per-frame time), fitted per video and averaged")
     save_figure(fig, out_png, config, "Fig. S7: FPS over processed frames", notes)
     return notes.lines

@@ -20,6 +20,7 @@ import pandas as pd
 
 from xmem.reporting.claims import NOT_MEASURABLE, SUPPORTED, ClaimResult, check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
+from xmem.reporting.regime_section import regime_section
 from xmem.experiments.paths import Run
 from xmem.utils.atomic import write_text_atomic
 
@@ -220,8 +221,9 @@ def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], 
     counts = {v: sum(c.verdict == v for c in claims) for v in dict.fromkeys(c.verdict for c in claims)}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items())
 
+    regime = regime_section(config)
     md = [f"# XMem reproduction report — {profile} profile", "", f"> {banner}", "",
-          f"**Profile:** {profile}. {description}", "", "## Machine", ""]
+          f"**Profile:** {profile}. {description}", "", *regime.markdown, "## Machine", ""]
     md += [f"- {k}: {v}" for k, v in machine.items()]
     md += ["", "## Wall time of the workflow's jobs", "", "| group | jobs | seconds | h:mm:ss |", "|---|---|---|---|"]
     md += [f"| {r.group} | {r.jobs} | {r.seconds:.1f} | {_hms(r.seconds)} |" for r in times.itertuples()]
@@ -242,7 +244,8 @@ def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], 
          f"<style>{CSS}</style></head><body>",
          f"<h1>XMem reproduction report — {html.escape(profile)} profile</h1>",
          f"<p class='banner'>{html.escape(banner)}</p>",
-         f"<p><b>Profile:</b> {html.escape(profile)}. {html.escape(description)}</p><h2>Machine</h2><ul>"]
+         f"<p><b>Profile:</b> {html.escape(profile)}. {html.escape(description)}</p>", regime.html,
+         "<h2>Machine</h2><ul>"]
     h += [f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in machine.items()]
     h += ["</ul><h2>Wall time of the workflow's jobs</h2><table><tr><th>group</th><th>jobs</th><th>seconds</th>"
           "<th>h:mm:ss</th></tr>"]

@@ -92,7 +92,7 @@ def build_table(spec: TableSpec, inputs: TableInputs, config: dict) -> pd.DataFr
     """Paper rows (source=paper) interleaved with measured rows (source=<profile>)."""
     paper = paper_table(spec.name).reset_index(drop=True)
     paper.insert(0, "source", "paper")
-    measured = {(r.method, r.setting): measured_row(r, inputs) for r in spec.rows}
+    measured = {(r.method, r.paper_setting or r.setting): measured_row(r, inputs) for r in spec.rows}
     profile = f"measured ({config['profile']})"
     rows = []
     placed = set()
