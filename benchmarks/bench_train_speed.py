@@ -277,7 +277,7 @@ def main() -> int:
     options = dict(load_config(PAPER_CONFIG, check_paths=False).network)
     if args.profile:
         options = {"profile": args.profile}
-    weights = Path(tempfile.gettempdir()) / "xmem_train_bench_weights.pth"
+    weights = Path(tempfile.mkdtemp(prefix="xmem_train_bench_")) / "weights.pth"  # own file: runs may overlap
     save_network(build_ours(options, None), weights)
     batch = make_batch(args.batch, args.frames, args.objects, args.size)
     common = dict(num_ref_frames=args.num_ref_frames, deep_update_prob=args.deep_update_prob)
