@@ -19,6 +19,7 @@ from typing import Iterable
 from xmem.experiments.paths import Run
 from xmem.experiments.profile import COPY_MODEL
 from xmem.experiments.settings import (
+    HIRES,
     MULTISCALE,
     PAPER_LTMAX_VALUES,
     is_long,
@@ -34,8 +35,10 @@ YOUTUBE_DATASETS = ("Y18", "Y19")
 #: models trained by the workflow (or given as official weights)
 MODELS = (
     "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
-    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only",
+    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only", "xmem_bl30k",
 )
+XMEM_STAR = "xmem_bl30k"  # XMem* (§3.6: static + BL30K + main training; official stages "012")
+XMEM_STAR_NOTE = "XMem*: BL30K-pretrained (static + BL30K + main training)"
 MAIN_MODELS = ("xmem", "stcn")  # trained first: most runs wait for them
 STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
 
@@ -86,10 +89,15 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
+    """A measured row; the table places it after the paper row with the same method and
+    setting, or after paper row ``paper_row`` (0-based) when that is given (e.g. Table 3's
+    XMem* and XMem*‡ print the same method name)."""
+
     method: str
     setting: str
     cells: tuple[Cell, ...]
     note: str = ""
+    paper_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,11 +164,16 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     tables["table2_short_video"] = TableSpec("table2_short_video", (
         short_row("STCN", "stcn", "retrained"),
         short_row("XMem", "xmem"),
+        short_row("XMem*", XMEM_STAR, XMEM_STAR_NOTE),
         short_row("First-frame copy", COPY_MODEL, "lower bound", fps=False),
     ))
+    hires = config["inference"]["hires_size"]
     tables["table3_davis17_testdev"] = TableSpec("table3_davis17_testdev", tuple(
-        Row(m, "", tuple(_score_cells(model, "D17td", "default", config, _metrics("D17td"), False)), n)
-        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
+        Row(m, "", tuple(_score_cells(model, "D17td", setting, config, _metrics("D17td"), False)), n, paper_row)
+        for m, model, setting, n, paper_row in (
+            ("STCN", "stcn", "default", "retrained", None), ("XMem", "xmem", "default", "", None),
+            ("XMem*", XMEM_STAR, "default", XMEM_STAR_NOTE, 9),
+            ("XMem*", XMEM_STAR, HIRES, f"{XMEM_STAR_NOTE}; ‡: frames resized to {hires}p (paper: 600p)", 10))
     ))
 
     def ablation_row(setting_label: str, model: str, setting: str, datasets: Iterable[str], fps_on=(),
@@ -235,7 +248,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     tables["tableS3_youtubevos19"] = TableSpec("tableS3_youtubevos19", tuple(
         Row(m, "", tuple(_score_cells(model, "Y19", "default", config, _metrics("Y19"), False)
                          + [_fps(model, "Y18")]), n)
-        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
+        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""), ("XMem*", XMEM_STAR, XMEM_STAR_NOTE))
     ))
     tables["tableS4_no_pretraining"] = TableSpec("tableS4_no_pretraining", (
         Row("XMem-", "", tuple(
@@ -246,33 +259,46 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     mixes = (("DAVIS only", "xmem_davis_only", ("D16", "D17", "D17td")),
              ("YouTubeVOS only", "xmem_youtube_only", ("Y18", "Y19")),
              ("DAVIS+YouTubeVOS only", "xmem_no_pretrain", ("D16", "D17", "D17td", "Y18", "Y19")),
-             ("Static+DAVIS+YouTubeVOS", "xmem", ("D16", "D17", "D17td", "Y18", "Y19")))
+             ("Static+DAVIS+YouTubeVOS", "xmem", ("D16", "D17", "D17td", "Y18", "Y19")),
+             ("Static+BL30K+DAVIS+YouTubeVOS", XMEM_STAR, ("D16", "D17", "D17td", "Y18", "Y19")))
     tables["tableS5_S9_training_data"] = TableSpec("tableS5_S9_training_data", tuple(
-        Row("XMem", label, tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
+        Row("XMem*" if model == XMEM_STAR else "XMem", label,
+            tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
         for label, model, dss in mixes
     ))
+    s10 = ("D17", "D16", "D17td", "Y18", "Y19")
+
+    def scale_row(method: str, model: str, label: str, setting: str, datasets=s10, note: str = "") -> Row:
+        return Row(method, label, tuple(c for ds in datasets
+                                        for c in _score_cells(model, ds, setting, config, _metrics(ds), False)), note)
+
     tables["tableS10_S11_multiscale"] = TableSpec("tableS10_S11_multiscale", (
-        Row("XMem", "single-scale", tuple(
-            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
-            for c in _score_cells("xmem", ds, "default", config, _metrics(ds), False))),
-        Row("XMem", "multi-scale", tuple(
-            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
-            for c in _score_cells("xmem", ds, MULTISCALE, config, _metrics(ds), False))),
+        scale_row("XMem", "xmem", "single-scale", "default"),
+        scale_row("XMem*", XMEM_STAR, "single-scale", "default", note=XMEM_STAR_NOTE),
+        scale_row("XMem*", XMEM_STAR, "single-scale (600p)", HIRES, ("D17td",),
+                  f"{XMEM_STAR_NOTE}; ‡: frames resized to {hires}p (paper: 600p)"),
+        scale_row("XMem", "xmem", "multi-scale", MULTISCALE),
+        scale_row("XMem*", XMEM_STAR, "multi-scale", MULTISCALE, note=XMEM_STAR_NOTE),
     ))
     return tables
 
 
 def multiscale_members(dataset: str, config: dict) -> list[str]:
-    """Settings merged into the ``ms`` run of a dataset (Appendix H)."""
-    ms = config["inference"]["multiscale"]
+    """Settings merged into the ``ms`` run of a dataset (Appendix H; docs/evaluation.md,
+    "Multi-scale evaluation"): every size x every r x {as is, mirrored left-right}.
+
+    YouTube-VOS: ``youtube_sizes`` (paper 480, 528, 576, 624) at the default r (no multiple
+    temporal scales); DAVIS 2016 / 2017 val: ``davis_sizes`` (paper 720) with
+    ``davis_mem_every`` (paper r = 3); DAVIS 2017 test-dev: ``testdev_mem_every`` instead
+    (paper r = 3 and 5, "multi-temporal-scale").
+    """
+    inf = config["inference"]
+    ms = inf["multiscale"]
     if dataset in YOUTUBE_DATASETS:
-        return [multiscale_setting(s, config["inference"]["mem_every_short"], False) for s in ms["youtube_sizes"]]
-    members = []
-    for size in ms["davis_sizes"]:
-        for r in ms["davis_mem_every"]:
-            for flip in (False, True):
-                members.append(multiscale_setting(size, r, flip))
-    return members
+        sizes, rs = ms["youtube_sizes"], [inf["mem_every_short"]]
+    else:
+        sizes, rs = ms["davis_sizes"], ms["testdev_mem_every" if dataset == "D17td" else "davis_mem_every"]
+    return [multiscale_setting(size, r, flip) for size in sizes for r in rs for flip in (False, True)]
 
 
 def expand_runs(runs: Iterable[Run], config: dict) -> list[Run]:

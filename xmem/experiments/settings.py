@@ -19,6 +19,9 @@ from xmem.memory.config import MemoryConfig
 
 MULTISCALE = "ms"  # the merged multi-scale run of a dataset
 MULTISCALE_PREFIX = "ms_"  # its member runs
+#: Table 3 / S10 ‡: the default settings at a larger processing size (``inference.hires_size``,
+#: paper 600: "uses 600p videos")
+HIRES = "hires"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> Inferenc
         size, _, flip = parse_multiscale_setting(run.setting)
         memory = dataclasses.replace(defaults, num_prototypes=inf["multiscale"]["num_prototypes"])
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=size, memory=memory, flip=flip)
+    if run.setting == HIRES:
+        return InferenceConfig(mem_every=r, mem_offset=run.offset, size=inf["hires_size"], memory=defaults)
     try:
         setting = SETTINGS[run.setting]
     except KeyError:

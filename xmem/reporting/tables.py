@@ -92,19 +92,21 @@ def build_table(spec: TableSpec, inputs: TableInputs, config: dict) -> pd.DataFr
     """Paper rows (source=paper) interleaved with measured rows (source=<profile>)."""
     paper = paper_table(spec.name).reset_index(drop=True)
     paper.insert(0, "source", "paper")
-    measured = {(r.method, r.setting): measured_row(r, inputs) for r in spec.rows}
     profile = f"measured ({config['profile']})"
+    measured = [(r, measured_row(r, inputs)) for r in spec.rows]
     rows = []
-    placed = set()
-    for _, paper_row in paper.iterrows():
+    placed: set[int] = set()
+    for index, paper_row in paper.iterrows():
         rows.append(paper_row.to_dict())
         key = (paper_row["method"], paper_row["setting"] if isinstance(paper_row["setting"], str) else "")
-        if key in measured:
-            rows.append({"source": profile, **measured[key]})
-            placed.add(key)
-    for key, row in measured.items():  # measured rows without a paper counterpart (e.g. first-frame copy)
-        if key not in placed:
-            rows.append({"source": profile, **row})
+        for i, (row, values) in enumerate(measured):  # after the first matching paper row only
+            follows = row.paper_row == index if row.paper_row is not None else (row.method, row.setting) == key
+            if follows and i not in placed:
+                rows.append({"source": profile, **values})
+                placed.add(i)
+    for i, (_, values) in enumerate(measured):  # measured rows without a paper counterpart (e.g. first-frame copy)
+        if i not in placed:
+            rows.append({"source": profile, **values})
     table = pd.DataFrame(rows)
     columns = ["source", "method", "setting"] + [c for c in paper.columns if c not in ("source", "method", "setting", "note")]
     extra = [c for c in table.columns if c not in columns and c != "note"]
