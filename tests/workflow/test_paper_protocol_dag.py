@@ -29,6 +29,8 @@ def paper_dry_run(real_layout, tmp_path_factory) -> str:
     config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
     config["datasets"] = {k: str(v) for k, v in real_layout.items()}
     tmp = tmp_path_factory.mktemp("paper")
+    (tmp / "stcn.pth").write_bytes(b"released STCN")  # item 7: run next to the retrained STCN
+    config["stcn_weights"] = str(tmp / "stcn.pth")
     path = tmp / "paper.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     result = snakemake(tmp, "report", "-n", "-p", "--configfile", str(path))
@@ -56,6 +58,11 @@ def test_paper_dry_run_plans_every_protocol_run(paper_dry_run):
         for model in ("xmem", "xmem_bl30k"):
             assert f"{model}/{ds}/ms" in markers, (model, ds)
     assert "xmem_bl30k/D17td/hires" in markers  # Table 3 / S10: XMem*‡ at 600p
+    assert "stcn/LV/native_insertion" in markers  # Fig. 1 left: STCN at r = 5 before limiting
+    for planned in ("stcn_released/LV1/sparse_insertion", "stcn_released/D17/default", "stcn_released/D17td/default",
+                    "stcn_released/Y19/default"):  # item 7: the released stcn.pth, inferred only
+        assert planned in markers, planned
+    assert "results/paper/models/stcn_released" not in paper_dry_run
     # appendix H: 720p, r = 3 on the val sets; r = 3 and 5 on test-dev; each mirrored too
     for model in ("xmem", "xmem_bl30k"):
         for ds in ("D16", "D17"):

@@ -83,13 +83,13 @@ def _cell_protocol(cell: Cell, config: dict) -> str:
         return DERIVED[cell.kind]
     if cell.kind == "n/a" or not cell.runs:
         return "not applicable"
+    if cell.runs[0].setting == MULTISCALE:
+        members = multiscale_members(cell.dataset, config)
+        return (f"probabilities of {len(members)} runs averaged (appendix H, docs/paper_protocol.md): "
+                f"{', '.join(members)}, P = {config['inference']['multiscale']['num_prototypes']}")
     text = run_protocol(cell.runs[0], cell.runs, config)
     if cell.kind in ("fps", "memory_mb"):
         text += f", timed on {hardware(cell.runs[0], config)}"
-    if cell.runs[0].setting == MULTISCALE:
-        members = multiscale_members(cell.dataset, config)
-        text = (f"probabilities of {len(members)} runs averaged (appendix H, docs/paper_protocol.md): "
-                f"{', '.join(members)}, P = {config['inference']['multiscale']['num_prototypes']}")
     return text
 
 

@@ -141,7 +141,7 @@ def build_table(spec: TableSpec, inputs: TableInputs, config: dict) -> pd.DataFr
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """The CSV with one decimal, also in columns that mix numbers and text (server cells)."""
-    mixed = table.select_dtypes(include="object").columns
+    mixed = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table = table.assign(**{c: table[c].map(lambda v: f"{v:.1f}" if isinstance(v, float) and not math.isnan(v)
                                             else v) for c in mixed})
     with atomic_path(path) as tmp:
