@@ -49,11 +49,11 @@ STAT_MEMORY = ["is_memory_frame", "memory_bytes", "work_elements", "long_element
 # --------------------------------------------------------------------------- planning
 PLAN_CONFIG = {
     "inference": {
-        "size": -1, "mem_every_short": 5, "mem_every_long": 10, "offsets": 3,
+        "size": -1, "mem_every_short": 5, "mem_every_long": 10, "hires_size": 160, "offsets": 3,
         "long_times": [1, 2, 3, 10], "prototype_counts": [64, 128], "ltmax_values": [500, 10000],
         "fps_ltmax_values": [500, 10000],
-        "multiscale": {"num_prototypes": 512, "davis_sizes": [-1], "davis_mem_every": [3, 5],
-                       "youtube_sizes": [-1, 144]},
+        "multiscale": {"num_prototypes": 512, "davis_sizes": [-1], "davis_mem_every": [3],
+                       "testdev_mem_every": [3, 5], "youtube_sizes": [-1, 144]},
     },
 }
 
@@ -96,13 +96,15 @@ def test_all_runs_covers_tables_figures_and_multiscale_members_once() -> None:
         Run("xmem", "LV10"), Run("stcn", "LV10", "sparse_insertion"),  # Fig. 7 only
         Run("stcn", "LV1", "unbounded"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
         Run("xmem", "LV3", "ltmax500"), Run("xmem", "LV3", "default", 6), Run("copy", "LV1"),
-        Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17", "ms_s-1_r5_flip"),
-        Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y19", "ms_s-1_r5"),
+        Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17td", "ms_s-1_r5_flip"),
+        Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y18", "ms_s144_r5_flip"), Run("xmem", "Y19", "ms_s-1_r5"),
+        Run("xmem_bl30k", "D17td", "hires"), Run("xmem_bl30k", "Y19", "ms"),
     ]
     for run in expected:
         assert run in runs, run
     assert Run("copy", "LV1", "default", 3) not in runs  # copying the prompt ignores r
     assert Run("xmem", "Y18", "ms_s-1_r3") not in runs  # YouTube-VOS merges sizes only
+    assert Run("xmem", "D17", "ms_s-1_r5") not in runs  # r = 5 joins the merge on test-dev only
     assert Run("xmem", "LV3", "default", 5) not in runs  # offsets 0, 3, 6 for r = 10
 
 

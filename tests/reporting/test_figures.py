@@ -329,3 +329,30 @@ def test_fig7_stcn_points_follow_stcn_long_times() -> None:
     del config["inference"]["stcn_long_times"]
     needs = [need.run for need in build_figures(config)["fig7_length_scaling"]]
     assert sorted(r.dataset for r in needs if r.model == "stcn") == ["LV1", "LV2", "LV3", "LV4"]
+
+
+def test_fig1_left_is_in_bytes_per_second_at_24_fps_with_stcn_at_its_native_insertion(tree: dict) -> None:
+    """Issue 15 item 4 (§4.1): per-frame increase x 24, STCN's measured at r = 5 before any cap."""
+    from xmem.experiments.plan import FIG1_MEMORY_RUNS
+    from xmem.experiments.settings import mem_every
+    from xmem.reporting.fig_scores import PAPER_FPS, memory_points
+
+    stcn = FIG1_MEMORY_RUNS["stcn"]
+    assert mem_every(stcn.dataset, stcn.setting, tree) == 5 and stcn.setting != "unbounded"
+    # the r = 10 unbounded run must not be what the figure reads: give it no growth at all
+    flat = fake_log(Run("stcn", "LV1", "unbounded"), "vidA").assign(memory_bytes=1000)
+    flat.to_csv(Path(tree["results"]) / Run("stcn", "LV1", "unbounded").path / "stats" / "vidA.csv", index=False)
+    points = {model: (x, jf) for model, x, _, jf in memory_points(tree, Notes())}
+    assert PAPER_FPS == 24
+    assert points["stcn"] == (pytest.approx(4000.0 / 10 * 24), pytest.approx(70.0))
+    assert points["xmem"] == (pytest.approx(400.0 / 10 * 24), pytest.approx(80.0))
+
+
+def test_fig1_axes_name_the_datasets_behind_them(tree: dict) -> None:
+    from xmem.reporting.fig_scores import dataset_source
+
+    assert dataset_source("D17", tree) == "DAVIS 2017 val (synthetic stand-in, xmem synth)"
+    real = {**tree, "synthetic": {**tree["synthetic"], "enabled": False},
+            "datasets": {**tree["datasets"], "LV1": "/datasets/long_video"}}
+    assert dataset_source("LV1", real) == "Long-time Video 1× (/datasets/long_video)"
+    assert dataset_source("D17", real) == "DAVIS 2017 val (not configured)"

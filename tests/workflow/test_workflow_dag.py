@@ -29,7 +29,7 @@ def test_dry_run_of_every_target(workdir, profile):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
     assert counts["make_table"] == 14 and counts["make_figure"] == 7 and counts["report"] == 1
-    assert counts["train"] == 10 and counts["synth"] == 1
+    assert counts["train"] == 11 and counts["synth"] == 1
     assert counts["run_group"] > 0 and "infer" not in counts  # one job per group of runs
 
 
@@ -62,7 +62,7 @@ def test_paper_profile_with_datasets_on_disk(workdir, tmp_path):
     result = snakemake(workdir, "report", "-n", "--configfile", str(path))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert "synth" not in counts and counts["train"] == 10 and counts["run_group"] > 0
+    assert "synth" not in counts and counts["train"] == 11 and counts["run_group"] > 0
 
 
 def test_missing_dataset_path_is_a_clear_error(workdir, tmp_path):

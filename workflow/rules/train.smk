@@ -10,6 +10,10 @@ rule train:
     params:
         out=lambda wc: f"{RESULTS}/models/{wc.model}",
         data_root=lambda wc: f"--set data.root={DATA}/synthetic" if config["synthetic"]["enabled"] else "",
+        # real training sets given in the profile (datasets.static / datasets.bl30k) win over data.root
+        data_sets=" ".join(f"--set data.{key}.root={os.path.abspath(config['datasets'][key])}"
+                           for key in ("static", "bl30k")
+                           if not config["synthetic"]["enabled"] and config["datasets"].get(key)),
         device=config["device"],
         overrides=" ".join(f"--set '{o}'" for o in config["training"].get("overrides", [])),
     wildcard_constraints:
@@ -24,7 +28,7 @@ rule train:
         **config["training"].get("resources", {}),
     shell:
         f"{XMEM} train --config {{input.config}} --out {{params.out}} --set runtime.device={{params.device}} "
-        "{params.data_root} {params.overrides} --resume --no-progress > {log} 2>&1"
+        "{params.data_root} {params.overrides} {params.data_sets} --resume --no-progress > {log} 2>&1"
 
 
 # XMem and STCN first: most inference runs wait for them (the critical path of the workflow).

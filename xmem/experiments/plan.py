@@ -19,9 +19,11 @@ from typing import Iterable
 
 from xmem.errors import XMemError
 from xmem.experiments.paths import Run
-from xmem.experiments.profile import COPY_MODEL
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, runs_released_stcn
 from xmem.experiments.settings import (
+    HIRES,
     MULTISCALE,
+    NATIVE_INSERTION,
     PROTOTYPE_SELECTIONS,
     is_long,
     long_dataset,
@@ -39,10 +41,15 @@ YOUTUBE_DATASETS = ("Y18", "Y19")
 #: models trained by the workflow (or given as official weights)
 MODELS = (
     "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
-    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only",
+    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only", "xmem_bl30k",
 )
+XMEM_STAR = "xmem_bl30k"  # XMem* (§3.6: static + BL30K + main training; official stages "012")
+XMEM_STAR_NOTE = "XMem*: BL30K-pretrained (static + BL30K + main training)"
 MAIN_MODELS = ("xmem", "stcn")  # trained first: most runs wait for them
 STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+#: Fig. 1 (left): memory growth on Long-time Video 1x before any limiting (§4.1: measured first,
+#: then the insertion frequency is limited): STCN at its native r = 5 without the frame cap
+FIG1_MEMORY_RUNS = {"xmem": Run("xmem", "LV1"), "stcn": Run("stcn", "LV1", NATIVE_INSERTION)}
 
 #: target rule name -> table name (one CSV in results/tables/)
 TABLE_TARGETS: dict[str, str] = {
@@ -129,7 +136,8 @@ class Cell:
 
     kind: "score" (J&F, J, F, G, J_s, ...: mean over runs, std when several offsets),
     "fps", "memory_mb" (max bytes held by the memory stores), "compression" (ratio in %),
-    "delta" (score on ``runs`` minus score on ``baseline``).
+    "delta" (score on ``runs`` minus score on ``baseline``), "n/a" (not applicable: ``text``
+    says why, as the paper's n/a).
     """
 
     dataset: str
@@ -139,25 +147,34 @@ class Cell:
     baseline: tuple[Run, ...] = ()
     with_std: bool = False
     params: tuple[tuple[str, int], ...] = ()
+    text: str = ""
 
 
 @dataclass(frozen=True)
 class Row:
-    """One measured row. ``paper_setting``: the setting label of the paper row it is measured
-    for when its own differs (a P or LT_max at the profile's scale); "" = ``setting``."""
+    """A measured row; the table places it after the paper row with the same method and
+    setting, or after paper row ``paper_row`` (0-based) when that is given (e.g. Table 3's
+    XMem* and XMem*‡ print the same method name). ``paper_setting``: the setting label of the
+    paper row it is measured for when its own differs (a P or LT_max at the profile's scale);
+    "" = ``setting``."""
 
     method: str
     setting: str
     cells: tuple[Cell, ...]
     note: str = ""
     paper_setting: str = ""
+    paper_row: int | None = None
 
 
 @dataclass(frozen=True)
 class TableSpec:
+    """A table's measured rows; ``notes`` go to every measured row, ``paper_notes`` (method,
+    note) to the paper's rows of that method (e.g. which STCN the paper's numbers are)."""
+
     name: str
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    paper_notes: tuple[tuple[str, str], ...] = ()
 
     def runs(self) -> list[Run]:
         seen: dict[Run, None] = {}
@@ -216,17 +233,45 @@ def _scale_notes(name: str, values: Iterable[int], default: int, paper_default: 
     if skipped:
         notes.append(f"paper {name}={', '.join(map(str, skipped))}: not run in this profile ({key}); paper numbers only")
     return notes
+#: Table 4's n/a (paper §4.3): "If the long-term memory is removed, all the memory frames are
+#: stored in the working memory. [...] it cannot handle long videos and is slower."
+NO_LONG_TERM_ON_LONG_VIDEO = ("n/a (paper §4.3: without long-term memory every memory frame stays in working "
+                              "memory, which cannot handle long videos)")
+#: the paper's STCN rows are the original STCN (Cheng et al. 2021), not retrained (appendix E)
+PAPER_STCN_NOTE = (("STCN", "paper: the original STCN [9] as published (not retrained)"),)
+#: paper row of the original STCN in the tables where the released stcn.pth gets a row
+RELEASED_STCN_ROWS = {"table1_long_time_video": 9, "table2_short_video": 6, "table3_davis17_testdev": 2,
+                      "tableS3_youtubevos19": 5}
+
+
+def stcn_note(config: dict) -> str:
+    """What the measured "STCN" rows are in this profile: retrained, or the released weights."""
+    if config.get("weights") == "official" and config.get("stcn_weights"):
+        return "original STCN: the released stcn.pth (stcn_weights)"
+    return "retrained with XMem's recipe (appendix E; Table S2)"
+
+
+def _with_released_stcn(name: str, rows: tuple[Row, ...], released: Row | None, config: dict) -> TableSpec:
+    """The table's rows plus, when ``stcn_weights`` is given under ``weights: train``, the
+    released stcn.pth as a row of its own after the paper's original STCN row."""
+    if released is not None and runs_released_stcn(config):
+        rows = rows[:1] + (replace(released, setting="released stcn.pth", paper_row=RELEASED_STCN_ROWS[name],
+                                   note="; ".join(x for x in (f"original STCN: the released stcn.pth "
+                                                              f"({config['stcn_weights']})", released.note) if x)),
+                          ) + rows[1:]
+    return TableSpec(name, rows, paper_notes=PAPER_STCN_NOTE)
 
 
 def build_tables(config: dict) -> dict[str, TableSpec]:
     """Every table's measured rows for a profile ``config`` (the workflow's config dict)."""
     tables: dict[str, TableSpec] = {}
+    stcn = stcn_note(config)
 
-    tables["table1_long_time_video"] = TableSpec("table1_long_time_video", (
-        _long_video_row("STCN", "stcn", STCN_LONG, config, "retrained; at most 50 memory frames"),
+    tables["table1_long_time_video"] = _with_released_stcn("table1_long_time_video", (
+        _long_video_row("STCN", "stcn", STCN_LONG, config, f"{stcn}; at most 50 memory frames"),
         _long_video_row("XMem", "xmem", "default", config),
         _long_video_row("First-frame copy", COPY_MODEL, "default", config, "lower bound"),
-    ))
+    ), _long_video_row("STCN", RELEASED_STCN, STCN_LONG, config, "at most 50 memory frames"), config)
 
     def short_row(method: str, model: str, note: str = "", fps: bool = True) -> Row:
         cells = []
@@ -236,15 +281,24 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
                 cells.append(_fps(model, ds))
         return Row(method, "", tuple(cells), note)
 
-    tables["table2_short_video"] = TableSpec("table2_short_video", (
-        short_row("STCN", "stcn", "retrained"),
+    tables["table2_short_video"] = _with_released_stcn("table2_short_video", (
+        short_row("STCN", "stcn", stcn),
         short_row("XMem", "xmem"),
+        short_row("XMem*", XMEM_STAR, XMEM_STAR_NOTE),
         short_row("First-frame copy", COPY_MODEL, "lower bound", fps=False),
-    ))
-    tables["table3_davis17_testdev"] = TableSpec("table3_davis17_testdev", tuple(
-        Row(m, "", tuple(_score_cells(model, "D17td", "default", config, _metrics("D17td"), False)), n)
-        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
-    ))
+    ), short_row("STCN", RELEASED_STCN), config)
+    hires = config["inference"]["hires_size"]
+
+    def testdev_row(method: str, model: str, setting: str = "default", note: str = "",
+                    paper_row: int | None = None) -> Row:
+        return Row(method, "", tuple(_score_cells(model, "D17td", setting, config, _metrics("D17td"), False)),
+                   note, paper_row)
+
+    tables["table3_davis17_testdev"] = _with_released_stcn("table3_davis17_testdev", (
+        testdev_row("STCN", "stcn", note=stcn), testdev_row("XMem", "xmem"),
+        testdev_row("XMem*", XMEM_STAR, note=XMEM_STAR_NOTE, paper_row=9),
+        testdev_row("XMem*", XMEM_STAR, HIRES, f"{XMEM_STAR_NOTE}; ‡: frames resized to {hires}p (paper: 600p)", 10),
+    ), testdev_row("STCN", RELEASED_STCN), config)
 
     def ablation_row(setting_label: str, model: str, setting: str, datasets: Iterable[str], fps_on=(),
                      long_offsets: bool = True) -> Row:
@@ -260,7 +314,10 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         ablation_row("All memory stores", "xmem", "default", t4, ("D17", "Y18"), t4_offsets),
         ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18"), t4_offsets),
         ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18"), t4_offsets),
-        ablation_row("No long-term memory", "xmem", "no_long_term", ("Y18", "D17"), ("D17", "Y18")),
+        Row("XMem", "No long-term memory",
+            ablation_row("", "xmem", "no_long_term", ("Y18", "D17")).cells
+            + (Cell("LV1", "J&F", (), kind="n/a", text=NO_LONG_TERM_ON_LONG_VIDEO),)
+            + tuple(_fps("xmem", ds, "no_long_term") for ds in ("D17", "Y18"))),
     ), notes=(_offsets_note("table4", config, "L1x is the mean over the memory-insertion offsets "
                                               "(std omitted, as in the paper)"),))
     tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
@@ -335,11 +392,13 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             + _score_cells(model, "D17", "default", config, ["J&F"], False)))
         for method, setting, model in (("STCN", "re-trained", "stcn"), ("XMem", "", "xmem"))
     ))
-    tables["tableS3_youtubevos19"] = TableSpec("tableS3_youtubevos19", tuple(
-        Row(m, "", tuple(_score_cells(model, "Y19", "default", config, _metrics("Y19"), False)
-                         + [_fps(model, "Y18")]), n)
-        for m, model, n in (("STCN", "stcn", "retrained"), ("XMem", "xmem", ""))
-    ))
+    def y19_row(method: str, model: str, note: str = "") -> Row:
+        return Row(method, "", tuple(_score_cells(model, "Y19", "default", config, _metrics("Y19"), False)
+                                     + [_fps(model, "Y18")]), note)
+
+    tables["tableS3_youtubevos19"] = _with_released_stcn("tableS3_youtubevos19", (
+        y19_row("STCN", "stcn", stcn), y19_row("XMem", "xmem"), y19_row("XMem*", XMEM_STAR, XMEM_STAR_NOTE),
+    ), y19_row("STCN", RELEASED_STCN), config)
     tables["tableS4_no_pretraining"] = TableSpec("tableS4_no_pretraining", (
         Row("XMem-", "", tuple(
             c for ds in ("Y18", "Y19", "D16", "D17", "D17td")
@@ -349,33 +408,46 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     mixes = (("DAVIS only", "xmem_davis_only", ("D16", "D17", "D17td")),
              ("YouTubeVOS only", "xmem_youtube_only", ("Y18", "Y19")),
              ("DAVIS+YouTubeVOS only", "xmem_no_pretrain", ("D16", "D17", "D17td", "Y18", "Y19")),
-             ("Static+DAVIS+YouTubeVOS", "xmem", ("D16", "D17", "D17td", "Y18", "Y19")))
+             ("Static+DAVIS+YouTubeVOS", "xmem", ("D16", "D17", "D17td", "Y18", "Y19")),
+             ("Static+BL30K+DAVIS+YouTubeVOS", XMEM_STAR, ("D16", "D17", "D17td", "Y18", "Y19")))
     tables["tableS5_S9_training_data"] = TableSpec("tableS5_S9_training_data", tuple(
-        Row("XMem", label, tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
+        Row("XMem*" if model == XMEM_STAR else "XMem", label,
+            tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
         for label, model, dss in mixes
     ))
+    s10 = ("D17", "D16", "D17td", "Y18", "Y19")
+
+    def scale_row(method: str, model: str, label: str, setting: str, datasets=s10, note: str = "") -> Row:
+        return Row(method, label, tuple(c for ds in datasets
+                                        for c in _score_cells(model, ds, setting, config, _metrics(ds), False)), note)
+
     tables["tableS10_S11_multiscale"] = TableSpec("tableS10_S11_multiscale", (
-        Row("XMem", "single-scale", tuple(
-            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
-            for c in _score_cells("xmem", ds, "default", config, _metrics(ds), False))),
-        Row("XMem", "multi-scale", tuple(
-            c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
-            for c in _score_cells("xmem", ds, MULTISCALE, config, _metrics(ds), False))),
+        scale_row("XMem", "xmem", "single-scale", "default"),
+        scale_row("XMem*", XMEM_STAR, "single-scale", "default", note=XMEM_STAR_NOTE),
+        scale_row("XMem*", XMEM_STAR, "single-scale (600p)", HIRES, ("D17td",),
+                  f"{XMEM_STAR_NOTE}; ‡: frames resized to {hires}p (paper: 600p)"),
+        scale_row("XMem", "xmem", "multi-scale", MULTISCALE),
+        scale_row("XMem*", XMEM_STAR, "multi-scale", MULTISCALE, note=XMEM_STAR_NOTE),
     ))
     return tables
 
 
 def multiscale_members(dataset: str, config: dict) -> list[str]:
-    """Settings merged into the ``ms`` run of a dataset (Appendix H)."""
-    ms = config["inference"]["multiscale"]
+    """Settings merged into the ``ms`` run of a dataset (Appendix H; docs/evaluation.md,
+    "Multi-scale evaluation"): every size x every r x {as is, mirrored left-right}.
+
+    YouTube-VOS: ``youtube_sizes`` (paper 480, 528, 576, 624) at the default r (no multiple
+    temporal scales); DAVIS 2016 / 2017 val: ``davis_sizes`` (paper 720) with
+    ``davis_mem_every`` (paper r = 3); DAVIS 2017 test-dev: ``testdev_mem_every`` instead
+    (paper r = 3 and 5, "multi-temporal-scale").
+    """
+    inf = config["inference"]
+    ms = inf["multiscale"]
     if dataset in YOUTUBE_DATASETS:
-        return [multiscale_setting(s, config["inference"]["mem_every_short"], False) for s in ms["youtube_sizes"]]
-    members = []
-    for size in ms["davis_sizes"]:
-        for r in ms["davis_mem_every"]:
-            for flip in (False, True):
-                members.append(multiscale_setting(size, r, flip))
-    return members
+        sizes, rs = ms["youtube_sizes"], [inf["mem_every_short"]]
+    else:
+        sizes, rs = ms["davis_sizes"], ms["testdev_mem_every" if dataset == "D17td" else "davis_mem_every"]
+    return [multiscale_setting(size, r, flip) for size in sizes for r in rs for flip in (False, True)]
 
 
 def expand_runs(runs: Iterable[Run], config: dict) -> list[Run]:
@@ -406,7 +478,7 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
         return [FigureNeed(r, kind) for r in runs]
 
     figures: dict[str, list[FigureNeed]] = {
-        "fig1_memory_vs_quality": need("stats", Run("xmem", "LV1"), Run("stcn", "LV1", "unbounded"))
+        "fig1_memory_vs_quality": need("stats", *FIG1_MEMORY_RUNS.values(), Run("stcn", "LV1", "unbounded"))
         + need("scores", Run("xmem", "D17"), Run("stcn", "D17")),
         "fig1_short_vs_long": need("scores", Run("xmem", "D17"), Run("stcn", "D17"), Run(COPY_MODEL, "D17"))
         + need("scores", *[Run("xmem", "LV1", "default", o) for o in lv_offsets])

@@ -22,6 +22,12 @@ from xmem.memory.config import MemoryConfig, PrototypeSelection
 
 MULTISCALE = "ms"  # the merged multi-scale run of a dataset
 MULTISCALE_PREFIX = "ms_"  # its member runs
+#: Table 3 / S10 ‡: the default settings at a larger processing size (``inference.hires_size``,
+#: paper 600: "uses 600p videos")
+HIRES = "hires"
+#: Fig. 1 (left): a method's memory growth at its native insertion before any limiting — no
+#: frame cap and r = ``mem_every_short`` (5, STCN's and XMem's default) even on Long-time Video
+NATIVE_INSERTION = "native_insertion"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ SETTINGS: dict[str, Setting] = {
     "deep_every_frame": Setting.of(deep_update_every=1),
     "deep_never": Setting.of(deep_update_every=0),
     "unbounded": Setting.of(strategy="no_long_term"),  # STCN without the 50-frame cap (Fig. S7)
+    NATIVE_INSERTION: Setting.of(strategy="no_long_term"),  # ... and at its own r (Fig. 1 left, see mem_every)
 }
 PROTOTYPE_SELECTIONS: tuple[str, ...] = PrototypeSelection.__args__  # type: ignore[attr-defined]
 #: grid settings of Tables 6 / S1 and Fig. S7, named by their value: "<selection>_p<P>", "ltmax<LT_max>"
@@ -143,6 +150,8 @@ def mem_every(dataset: str, setting: str, config: dict) -> int:
     if is_multiscale_member(setting):
         return parse_multiscale_setting(setting)[1]
     inf = config["inference"]
+    if setting == NATIVE_INSERTION:
+        return inf["mem_every_short"]
     return inf["mem_every_long"] if is_long(dataset) else inf["mem_every_short"]
 
 
@@ -163,6 +172,8 @@ def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> Inferenc
         size, _, flip = parse_multiscale_setting(run.setting)
         memory = dataclasses.replace(memory, num_prototypes=inf["multiscale"]["num_prototypes"])
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=size, memory=memory, flip=flip)
+    if run.setting == HIRES:
+        return InferenceConfig(mem_every=r, mem_offset=run.offset, size=inf["hires_size"], memory=memory)
     setting = setting_of(run.setting)
     return InferenceConfig(mem_every=r, mem_offset=run.offset, deep_update_every=setting.deep_update_every,
                            size=inf["size"], memory=setting.apply(memory))

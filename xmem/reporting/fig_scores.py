@@ -1,7 +1,9 @@
 """Figures drawn from scores and memory logs: Fig. 1 (left and right) and Fig. 7.
 
-* Fig. 1 left — memory increase per frame on Long-time Video (frames 100 → 200) against the
-  short-video quality (DAVIS 2017 J&F).
+* Fig. 1 left — memory increase per second of video at 24 FPS (the paper's assumption, §4.1:
+  the increase per frame between frames 100 and 200 of Long-time Video x 24) against the
+  short-video quality (DAVIS 2017 J&F); STCN at its native insertion (r = 5, no frame cap),
+  as the paper measures memory before limiting the insertion frequency.
 * Fig. 1 right — short-video (D17) against long-video (LV1, mean over offsets) J&F with the
   1:1 line; the paper's Table 1/2 values are shown as lighter "paper" points.
 * Fig. 7 — J&F over the n× Long-time Video variants with least-squares lines.
@@ -28,19 +30,31 @@ from xmem.reporting.fig_common import (
     save_figure,
 )
 from xmem.reporting.paper import load_paper_results
+from xmem.reporting.run_results import STD_ESTIMATOR
 from xmem.experiments.paths import Run
-from xmem.experiments.plan import STCN_LONG, stcn_long_times
+from xmem.experiments.plan import FIG1_MEMORY_RUNS, STCN_LONG, stcn_long_times
 from xmem.experiments.profile import COPY_MODEL
 from xmem.experiments.settings import long_dataset, mem_every, offsets
 
 
-def draw_memory_vs_quality(config: dict, out_png: Path) -> list[str]:
-    """Fig. 1 (left): memory increase per frame on LV1 (log x) vs D17 J&F; returns the footnotes."""
-    notes = Notes()
-    fig = new_figure(6.4, 4.4)
-    ax = fig.add_subplot(1, 1, 1)
-    pairs = (("xmem", Run("xmem", "LV1"), Run("xmem", "D17")),
-             ("stcn", Run("stcn", "LV1", "unbounded"), Run("stcn", "D17")))
+PAPER_FPS = 24  # §4.1: "Figure 1 (left) shows our findings, assuming 24FPS"
+_DATASET_NAMES = {"D17": "DAVIS 2017 val", "LV1": "Long-time Video 1×"}
+
+
+def dataset_source(code: str, config: dict) -> str:
+    """The dataset behind an axis: its name and where it comes from in this profile."""
+    name = _DATASET_NAMES.get(code, code)
+    if config["synthetic"]["enabled"]:
+        return f"{name} (synthetic stand-in, xmem synth)"
+    key = "LV1" if code.startswith("LV") else code[:3]
+    root = (config.get("datasets") or {}).get(key)
+    return f"{name} ({root})" if root else f"{name} (not configured)"
+
+
+def memory_points(config: dict, notes: Notes) -> list[tuple[str, float, float, float]]:
+    """Fig. 1 (left) points: (model, memory increase in bytes per second at 24 FPS, its std over
+    videos, D17 J&F) of the runs of :data:`FIG1_MEMORY_RUNS` that exist."""
+    pairs = tuple((model, run, Run(model, "D17")) for model, run in FIG1_MEMORY_RUNS.items())
     points = []
     for model, long_run, short_run in pairs:
         stats = read_stats(config, long_run, notes)
@@ -53,32 +67,44 @@ def draw_memory_vs_quality(config: dict, out_png: Path) -> list[str]:
         if not growth.paper_window:
             notes.add(f"{MODEL_NAMES[model]}: videos shorter than 201 processed frames; memory increase measured "
                       f"over the largest available window ({growth.describe()})")
-        points.append((model, growth, jf))
+        points.append((model, growth.bytes_per_frame * PAPER_FPS, growth.std * PAPER_FPS, jf))
+    return points
+
+
+def draw_memory_vs_quality(config: dict, out_png: Path) -> list[str]:
+    """Fig. 1 (left): memory increase per second at 24 FPS on LV1 (log x) vs D17 J&F; returns the footnotes."""
+    notes = Notes()
+    fig = new_figure(6.4, 4.4)
+    ax = fig.add_subplot(1, 1, 1)
+    points = memory_points(config, notes)
     if not points:
         empty_axes_message(ax, "no run of this figure is available in this profile")
-    positive = [g.bytes_per_frame for _, g, _ in points if g.bytes_per_frame > 0]
+    per_second = {model: x for model, x, _, _ in points}
+    positive = [v for v in per_second.values() if v > 0]
     floor = min(positive) / 10 if positive else 1.0
-    for model, growth, jf in points:
-        x = growth.bytes_per_frame
+    for model, x, std, jf in points:
         shown = x if x > 0 else floor
         if x <= 0:
-            notes.add(f"{MODEL_NAMES[model]}: memory did not grow ({x:.0f} B/frame); drawn at the axis floor")
-        ax.errorbar([shown], [jf], xerr=[[min(growth.std, shown * 0.9)], [growth.std]] if growth.std else None,
+            notes.add(f"{MODEL_NAMES[model]}: memory did not grow ({x:.0f} B/s); drawn at the axis floor")
+        ax.errorbar([shown], [jf], xerr=[[min(std, shown * 0.9)], [std]] if std else None,
                     fmt="o", ms=9, color=MODEL_COLORS[model], capsize=3, label=MODEL_NAMES[model])
-        ax.annotate(f"{MODEL_NAMES[model]}\n{format_bytes(x)}/frame, J&F {jf:.1f}", (shown, jf),
+        ax.annotate(f"{MODEL_NAMES[model]}\n{format_bytes(x)}/s, J&F {jf:.1f}", (shown, jf),
                     textcoords="offset points", xytext=(8, 6), fontsize=8)
     ax.set_xscale("log")
     if points:
-        xs = [g.bytes_per_frame if g.bytes_per_frame > 0 else floor for _, g, _ in points]
+        xs = [v if v > 0 else floor for v in per_second.values()]
         ax.set_xlim(min(xs) / 4, max(xs) * 8)
-        ys = [jf for _, _, jf in points]
+        ys = [jf for _, _, _, jf in points]
         ax.set_ylim(max(0, min(ys) - 10), min(100, max(ys) + 10))
         ax.legend(loc="lower left", fontsize=8)
-    ax.set_xlabel("memory increase per frame on Long-time Video 1× (bytes, log scale)")
-    ax.set_ylabel("DAVIS 2017 val J&F (%)")
+    ax.set_xlabel(f"memory increase per second at {PAPER_FPS} FPS (bytes/s, log scale)\n"
+                  f"on {dataset_source('LV1', config)}, frames 100→200")
+    ax.set_ylabel(f"J&F (%) on {dataset_source('D17', config)}", fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
-    notes.add("memory = bytes held by the memory stores (memory_bytes, or CUDA allocation on GPU); "
-              "STCN without the 50-frame cap ('unbounded'); XMem default settings")
+    r_short = config["inference"]["mem_every_short"]
+    notes.add(f"memory = bytes held by the memory stores (memory_bytes, or CUDA allocation on GPU), per frame x "
+              f"{PAPER_FPS} (§4.1 assumes 24 FPS); error bars: {STD_ESTIMATOR} over videos; STCN at its native insertion (r = {r_short}, "
+              f"no 50-frame cap: measured before any limiting, as in §4.1); XMem default settings")
     save_figure(fig, out_png, config, "Fig. 1 (left): memory growth vs short-video quality", notes)
     return notes.lines
 
@@ -131,12 +157,14 @@ def draw_short_vs_long(config: dict, out_png: Path, paper_points: bool = True) -
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal")
-    ax.set_xlabel("Long-time Video 1× J&F (%) — mean ± std over memory-insertion offsets")
-    ax.set_ylabel("DAVIS 2017 val J&F (%)")
+    ax.set_xlabel(f"J&F (%) on {dataset_source('LV1', config)}\nmean ± std over memory-insertion offsets",
+                  fontsize=8)
+    ax.set_ylabel(f"J&F (%) on {dataset_source('D17', config)}", fontsize=8)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     notes.add(f"XMem default and STCN ({STCN_LONG}, at most 50 memory frames) on LV1; "
               "the first-frame copy needs no memory (one run)")
+    notes.add(f"error bars: {STD_ESTIMATOR} over the memory-insertion offsets")
     save_figure(fig, out_png, config, "Fig. 1 (right): short vs long videos", notes)
     return notes.lines
 

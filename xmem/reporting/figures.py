@@ -33,8 +33,8 @@ FIGURES: dict[str, Callable[[dict, Path, int], list[str]]] = {
 
 #: one-line captions used by the report
 CAPTIONS = {
-    "fig1_memory_vs_quality": "Fig. 1 (left): memory increase per frame on Long-time Video (frames 100→200) "
-                              "against DAVIS 2017 J&F.",
+    "fig1_memory_vs_quality": "Fig. 1 (left): memory increase per second at 24 FPS on Long-time Video (frames "
+                              "100→200; STCN at its native r = 5, no cap) against DAVIS 2017 J&F.",
     "fig1_short_vs_long": "Fig. 1 (right): short-video (DAVIS 2017) against long-video (Long-time Video 1×) J&F; "
                           "dashed 1:1 line; lighter squares are the paper's numbers.",
     "fig4_similarity": "Fig. 4: L2 vs anisotropic L2 similarity in 2-D (illustration, no measurement).",

@@ -25,6 +25,10 @@ SCORE_COLUMNS = {
 }
 
 
+#: the one standard-deviation estimator of the tables and figures (the paper does not say which)
+STD_ESTIMATOR = "sample standard deviation (n - 1 in the denominator, numpy ddof=1)"
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     """(mean, sample std) of scores over runs; std is NaN for a single run (the tables leave
     the std cell empty then) and both are NaN without values."""

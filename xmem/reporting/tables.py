@@ -20,10 +20,11 @@ import pandas as pd
 from xmem.experiments.datasets import key_elements_per_frame
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import Cell, Row, TableSpec
-from xmem.experiments.profile import run_availability
+from xmem.experiments.profile import run_availability, run_unavailable, server_submission
 from xmem.memory.config import MemoryConfig
 from xmem.reporting.paper import column_label, paper_table
-from xmem.reporting.run_results import RunResults, mean_std
+from xmem.reporting.protocol import PAPER_MEASURED, PAPER_ONLY, row_protocol
+from xmem.reporting.run_results import STD_ESTIMATOR, RunResults, mean_std
 from xmem.utils.atomic import atomic_path
 
 
@@ -36,6 +37,10 @@ class TableInputs:
     results: RunResults
     availability: Callable[[Run], tuple[bool, str]]
     frame_hw: Callable[[str], int | None] | None = None
+    #: (True, "") when a run's outputs exist without its scores (FPS, memory need no ground truth)
+    runnable: Callable[[Run], tuple[bool, str]] | None = None
+    #: "<archive> -> <server>" for a run scored by an evaluation server, else ""
+    submission: Callable[[Run], str] | None = None
 
 
 def compression_ratio_pct(frame_hw: int, num_prototypes: int, memory: MemoryConfig = MemoryConfig()) -> float:
@@ -46,14 +51,18 @@ def compression_ratio_pct(frame_hw: int, num_prototypes: int, memory: MemoryConf
 
 def measure_cell(cell: Cell, inputs: TableInputs) -> tuple[float, float, str]:
     """(value, std, reason-if-empty) of one cell; std is NaN unless the cell shows one."""
+    if cell.kind == "n/a":
+        return math.nan, math.nan, ""
     if cell.kind == "compression":
         hw = inputs.frame_hw(cell.dataset) if inputs.frame_hw else None
         if not hw:
             return math.nan, math.nan, "frame size unknown"
         return compression_ratio_pct(hw, dict(cell.params)["P"]), math.nan, ""
     runs = cell.runs + cell.baseline
+    no_scores = cell.kind in ("fps", "memory_mb")  # timing and memory logs need no ground truth
+    availability = inputs.runnable if no_scores and inputs.runnable else inputs.availability
     for run in runs:
-        ok, reason = inputs.availability(run)
+        ok, reason = availability(run)
         if not ok:
             return math.nan, math.nan, reason
     results = inputs.results
@@ -78,7 +87,10 @@ def measured_row(row: Row, inputs: TableInputs) -> dict:
     for cell in row.cells:
         label = column_label(cell.dataset, cell.metric)
         value, std, reason = measure_cell(cell, inputs)
-        out[label] = value
+        archive = inputs.submission(cell.runs[0]) if inputs.submission and cell.runs and math.isnan(value) else ""
+        out[label] = f"submitted: {archive}" if archive and cell.kind == "score" else value
+        if cell.kind == "n/a":
+            out[label] = cell.text
         if cell.with_std:
             out[f"{label} std"] = std
         if reason and reason not in reasons:
@@ -92,35 +104,57 @@ def build_table(spec: TableSpec, inputs: TableInputs, config: dict) -> pd.DataFr
     """Paper rows (source=paper) interleaved with measured rows (source=<profile>)."""
     paper = paper_table(spec.name).reset_index(drop=True)
     paper.insert(0, "source", "paper")
-    measured = {(r.method, r.paper_setting or r.setting): measured_row(r, inputs) for r in spec.rows}
     profile = f"measured ({config['profile']})"
+    measured = [(r, {**measured_row(r, inputs), "protocol": row_protocol(r, config)}) for r in spec.rows]
     rows = []
-    placed = set()
-    for _, paper_row in paper.iterrows():
-        rows.append(paper_row.to_dict())
+    placed: set[int] = set()
+    for index, paper_row in paper.iterrows():
+        entry = {**paper_row.to_dict(), "protocol": PAPER_ONLY}
+        rows.append(entry)
         key = (paper_row["method"], paper_row["setting"] if isinstance(paper_row["setting"], str) else "")
-        if key in measured:
-            rows.append({"source": profile, **measured[key]})
-            placed.add(key)
-    for key, row in measured.items():  # measured rows without a paper counterpart (e.g. first-frame copy)
-        if key not in placed:
-            rows.append({"source": profile, **row})
+        for i, (row, values) in enumerate(measured):  # after the first matching paper row only
+            follows = (row.paper_row == index if row.paper_row is not None
+                       else (row.method, row.paper_setting or row.setting) == key)
+            if follows and i not in placed:
+                rows.append({"source": profile, **values})
+                placed.add(i)
+                entry["protocol"] = PAPER_MEASURED
+    for i, (_, values) in enumerate(measured):  # measured rows without a paper counterpart (e.g. first-frame copy)
+        if i not in placed:
+            rows.append({"source": profile, **values})
     table = pd.DataFrame(rows)
     columns = ["source", "method", "setting"] + [c for c in paper.columns if c not in ("source", "method", "setting", "note")]
     extra = [c for c in table.columns if c not in columns and c != "note"]
-    table = table[columns + extra + ["note"]]
-    for note in spec.notes:
+    extra = [c for c in extra if c != "protocol"]
+    table = table[columns + extra + ["protocol", "note"]]
+    notes = list(spec.notes)
+    if any(cell.with_std for row in spec.rows for cell in row.cells):
+        notes.append(f"± = {STD_ESTIMATOR} over the memory-insertion offsets")
+    for method, note in spec.paper_notes:
+        table["note"] = table.apply(
+            lambda r: "; ".join(x for x in (r["note"], note) if x and isinstance(x, str))
+            if r["source"] == "paper" and r["method"] == method else r["note"], axis=1)
+    for note in notes:
         table["note"] = table.apply(
             lambda r: r["note"] if r["source"] == "paper" else "; ".join(x for x in (r["note"], note) if x), axis=1)
     return table
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """The CSV with one decimal, also in columns that mix numbers and text (server cells)."""
+    mixed = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    table = table.assign(**{c: table[c].map(lambda v: f"{v:.1f}" if isinstance(v, float) and not math.isnan(v)
+                                            else v) for c in mixed})
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.1f")
 
 
 def profile_table_inputs(config: dict) -> TableInputs:
     """The inputs of the tables of profile ``config`` (its results folder and availability)."""
+    def runnable(run: Run) -> tuple[bool, str]:
+        reason = run_unavailable(run, config)
+        return not reason, reason
+
     return TableInputs(RunResults(Path(config["results"])), lambda run: run_availability(run, config),
-                       lambda code: key_elements_per_frame(code, config))
+                       lambda code: key_elements_per_frame(code, config), runnable,
+                       lambda run: server_submission(run, config))

@@ -113,6 +113,17 @@ class LongVideoConfig:
 
 
 @dataclass(frozen=True)
+class Bl30kConfig:
+    """The BL30K stand-in (XMem*'s pretraining, official stage 1): many objects, every frame labelled."""
+
+    train: SplitConfig = _split(24, (24, 40), objects=(4, 8), object_size=(0.08, 0.18), twin_prob=0.0,
+                                distractor_prob=0.0, occluder_prob=0.3, absence_prob=0.0, drift_prob=0.3,
+                                clutter=(3, 8), noise_std=0.0)
+    height: int = 0  # frame size (0: the benchmark's height / width)
+    width: int = 0
+
+
+@dataclass(frozen=True)
 class SynthConfig:
     """The whole synthetic benchmark; validated on construction (raises :class:`ConfigError`)."""
 
@@ -126,6 +137,7 @@ class SynthConfig:
     youtube2018: YouTubeConfig = field(default_factory=YouTubeConfig)
     youtube2019: YouTubeConfig = field(default_factory=_youtube2019)
     long_video: LongVideoConfig = field(default_factory=LongVideoConfig)
+    bl30k: Bl30kConfig = field(default_factory=Bl30kConfig)
 
     def __post_init__(self) -> None:
         from xmem.data.synth.config_checks import check_synth_config
