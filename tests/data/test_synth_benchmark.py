@@ -249,7 +249,7 @@ def test_describe_prints_the_regime_next_to_the_paper(bench, tmp_path, capsys):
     assert main(["synth", "--describe", str(profile), "--out", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
     assert main(["synth", "--describe", str(tmp_path / "missing.yaml")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "not found" in capsys.readouterr().err
 
 
 def test_cli(tmp_path, capsys):

@@ -292,7 +292,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     def testdev_row(method: str, model: str, setting: str = "default", note: str = "",
                     paper_row: int | None = None) -> Row:
         return Row(method, "", tuple(_score_cells(model, "D17td", setting, config, _metrics("D17td"), False)),
-                   note, paper_row)
+                   note, paper_row=paper_row)
 
     tables["table3_davis17_testdev"] = _with_released_stcn("table3_davis17_testdev", (
         testdev_row("STCN", "stcn", note=stcn), testdev_row("XMem", "xmem"),
