@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -14,7 +15,16 @@ from PIL import Image
 from xmem.reporting.claims import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED, check_claims
 from xmem.reporting.paper import TABLE_NAMES
 from xmem.experiments.plan import build_tables
-from xmem.reporting.report import benchmark_times, display_table, machine_info, write_report
+from xmem.reporting.report import (
+    benchmark_times,
+    display_table,
+    machine_info,
+    scale_line,
+    wall_time_line,
+    write_report,
+)
+from xmem.reporting.vocabulary import ABBREVIATIONS, TABLE_CAPTIONS
+from xmem.reporting.wall_time import wall_time, write_start_marker
 from xmem.reporting.run_results import RunResults
 from xmem.reporting.tables import TableInputs, build_table, write_table
 
@@ -179,3 +189,61 @@ def test_report_lists_every_table_and_embeds_every_figure(tmp_path: Path) -> Non
         (pd.read_csv(p)["source"].str.startswith("measured")).sum() for p in csvs)
     assert page.count("<tr class=\"paper\">") == sum((pd.read_csv(p)["source"] == "paper").sum() for p in csvs)
     assert not [p for p in out_md.parent.iterdir() if p.name.startswith(".")]  # no temporary files left
+    check_structure(md, page, tables={n: pd.read_csv(p) for n, p in zip(TABLE_NAMES, csvs)})
+
+
+def check_structure(md: str, page: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Contents with working anchors, a caption per table, abbreviations once, the wall time first."""
+    links = re.findall(r"^\s*- \[[^\]]+\]\(#([a-z0-9-]+)\)$", md.split("## Contents")[1].split("<a id=")[0], re.M)
+    assert len(links) == len(set(links)) >= 8 + len(TABLE_NAMES) + 3
+    for anchor in links:
+        assert md.count(f'<a id="{anchor}"></a>') == 1 and page.count(f"id='{anchor}'") == 1, anchor
+        assert f"href='#{anchor}'" in page
+    for name in TABLE_NAMES:
+        section = md.split(f"### {name}\n")[1]
+        assert section.lstrip().startswith(f"*{TABLE_CAPTIONS[name]}"), name
+        assert f"<caption>{html.escape(TABLE_CAPTIONS[name], quote=False)}" in page
+        if "hardware" in tables[name].columns:
+            assert "NVIDIA V100" in section.split("\n\n")[0]  # the caption names both hardwares
+    for code, _ in ABBREVIATIONS:
+        assert md.count(f"- **{code}**:") == 1, code
+    assert md.index("**Wall time:**") < md.index("## Machine") < md.index("## Time per rule group")
+    assert "**Scale:**" in md
+
+
+def test_scale_line_compares_a_measured_score_with_the_paper() -> None:
+    tables = {"table2_short_video": table(row("paper", "XMem", **{"D17 J&F": 86.2}),
+                                          row(MEASURED, "XMem", **{"D17 J&F": 36.7}))}
+    assert scale_line(tables) == ("**Scale:** measured XMem D17 J&F 36.7 vs paper 86.2 (-49.5 points): a "
+                                  "small-scale analogue of the paper's experiments: compare the direction of effects "
+                                  "between rows, not the values with the paper's.")
+    tables["table2_short_video"].loc[1, "D17 J&F"] = 84.0
+    assert "(-2.2 points): within 5 points of the paper" in scale_line(tables)
+    tables["table2_short_video"].loc[1, "D17 J&F"] = np.nan  # falls back to the next cell, then gives up
+    assert scale_line(tables).startswith("**Scale:** no XMem score was measured")
+    tables["table1_long_time_video"] = table(row("paper", "XMem", **{"LV1 J&F": 89.8}),
+                                             row(MEASURED, "XMem", **{"LV1 J&F": 50.0}))
+    assert "measured XMem LV1 J&F 50.0 vs paper 89.8" in scale_line(tables)
+
+
+def test_wall_time_from_the_start_marker_and_the_benchmark_files(tmp_path: Path) -> None:
+    import os
+
+    now = 1_000_000.0
+    write_start_marker(tmp_path, now=now - 600)
+    bench = tmp_path / "benchmarks"
+    (bench / "runs").mkdir(parents=True)
+    for name, seconds, end in (("synth.tsv", 100.0, now - 800), ("runs/a.tsv", 300.0, now - 60),
+                               ("runs/b.tsv", 250.0, now - 30)):
+        path = bench / name
+        path.write_text(f"s\th:m:s\n{seconds}\t0\n")
+        os.utime(path, (end, end))
+    clock = wall_time(tmp_path, now=now)
+    assert clock.invocation_seconds == pytest.approx(600.0)
+    assert clock.span_seconds == pytest.approx(900.0)  # the synth job started before this invocation
+    assert clock.job_seconds == pytest.approx(650.0) and clock.jobs == 3
+    line = wall_time_line(clock)
+    assert line.startswith("**Wall time:** 0:10:00 (h:mm:ss) for the workflow invocation")
+    assert "the 3 jobs whose outputs are shown ran within 0:15:00" in line and "sum to 0:10:50" in line
+    (tmp_path / "logs" / "workflow_start.json").unlink()
+    assert wall_time_line(wall_time(tmp_path, now=now)).startswith("**Wall time:** unknown for this invocation")

@@ -178,7 +178,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18")),
         ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18")),
         ablation_row("No long-term memory", "xmem", "no_long_term", ("Y18", "D17"), ("D17", "Y18")),
-    ), notes=("L1x is the mean over the memory-insertion offsets (std omitted, as in the paper)",))
+    ), notes=("LV1 J&F (the paper's L1×) is the mean over the memory-insertion offsets (std omitted, as in the paper)",))
     tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
         ablation_row(label, model, "default", ("Y18", "D17")) for label, model in (
             ("With both terms", "xmem"), ("With shrinkage s only", "xmem_shrinkage_only"),

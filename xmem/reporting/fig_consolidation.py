@@ -238,8 +238,8 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
     network = None
     for code in SEARCH_DATASETS:
         layout = dataset_layout(code, config)
-        if not layout.data_root:
-            searched.append(f"{code} unavailable ({layout.reason})")
+        if not layout.data_root or not Path(layout.data_root).is_dir():
+            searched.append(f"{code} unavailable ({layout.reason or f'{layout.data_root} not on disk'})")
             continue
         videos = layout.ref.videos(inf["size"], save="all")
         if not videos:

@@ -46,6 +46,7 @@ class TableInputs:
     results: RunResults
     availability: Callable[[Run], tuple[bool, str]]
     frame_hw: Callable[[str], int | None] | None = None
+    on_gpu: bool = False  # the profile's device: names an unmeasured memory cell's column
 
 
 def compression_ratio_pct(frame_hw: int, num_prototypes: int, memory: MemoryConfig = MemoryConfig()) -> float:
@@ -81,7 +82,8 @@ def measure_cell(cell: Cell, inputs: TableInputs) -> Measurement:
     for run in runs:
         ok, reason = inputs.availability(run)
         if not ok:
-            return Measurement(math.nan, runs=0, reason=reason)
+            metric = memory_metric(inputs.on_gpu) if cell.kind == "memory_mb" else None
+            return Measurement(math.nan, runs=0, reason=reason, metric=metric)
     results = inputs.results
     if cell.kind == "fps":
         return Measurement(results.fps(cell.runs[0]), runs=1)
@@ -159,4 +161,4 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
 def profile_table_inputs(config: dict) -> TableInputs:
     """The inputs of the tables of profile ``config`` (its results folder and availability)."""
     return TableInputs(RunResults(Path(config["results"])), lambda run: run_availability(run, config),
-                       lambda code: key_elements_per_frame(code, config))
+                       lambda code: key_elements_per_frame(code, config), on_gpu=config.get("device") == "cuda")
