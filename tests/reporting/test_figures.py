@@ -410,16 +410,17 @@ def test_fig7_has_error_bars_where_offsets_exist(tree: dict, tmp_path: Path, mon
     from xmem.reporting.fig_common import planned_runs
 
     runs = planned_runs(tree, Run("xmem", "LV1"))
-    assert [r.offset for r in runs] == [0, 2, 4, 6, 8]  # 5 offsets at r = 10 in the default profile
+    offsets = [r.offset for r in runs]
+    assert len(offsets) == tree["inference"]["offsets"] > 1 and offsets[0] == 0
     for run in runs:
         write_scores(tree, run)
     captured = Captured(fig_scores, monkeypatch)
     draw_figure("fig7_length_scaling", tree, tmp_path / "f.png")
     ax = captured.fig.axes[0]
     xmem, stcn = ax.containers[:2]
-    assert xmem.has_yerr and not stcn.has_yerr
-    # the XMem LV1 point is the mean over the offsets: 80 + 0.1 * mean(0, 2, 4, 6, 8) = 80.4
-    assert xmem.lines[0].get_ydata()[0] == pytest.approx(80.4)
+    assert xmem.has_yerr and stcn.has_yerr  # both ran several LV1 offsets (Fig. 1 right needs them)
+    # the XMem LV1 point is the mean over the offsets: 80 + 0.1 * mean(offsets)
+    assert xmem.lines[0].get_ydata()[0] == pytest.approx(80 + 0.1 * np.mean(offsets))
 
 
 def test_figS7_draws_one_panel_per_video(tree: dict, tmp_path: Path, monkeypatch) -> None:

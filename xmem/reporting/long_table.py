@@ -85,8 +85,15 @@ def setting_fields(table: str, setting: str) -> SettingFields:
                          selection, training, scale)
 
 
+#: texts pandas.read_csv would read as NaN (its default na_values), as they occur in notes
+_NA_LIKE = {"n/a": "printed n/a", "na": "printed NA", "nan": "printed NaN"}
+
+
 def _text(value) -> str:
-    return EMPTY_TEXT if value is None or (isinstance(value, float) and math.isnan(value)) or value == "" else str(value)
+    """A never-empty text cell that pandas reads back as the same string."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return EMPTY_TEXT
+    return _NA_LIKE.get(str(value).strip().lower(), str(value))
 
 
 def _record(table: str, setting: str, **fields) -> dict:
