@@ -9,22 +9,15 @@ prints it). A profile on real data is shown with the paper's description of Long
 
 from __future__ import annotations
 
-import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from xmem.experiments.datasets import synthetic_root
 from xmem.memory.regime import PAPER, RegimeInputs, regime_rows, render_cells
+from xmem.reporting.document import Paragraph, Section, TextTable
 
 REPO = Path(__file__).resolve().parents[2]
 TITLE = "Memory regime of the long videos"
-
-
-@dataclass(frozen=True)
-class RegimeSection:
-    markdown: list[str]  # lines, heading included
-    html: str
 
 
 def profile_regime_inputs(config: dict) -> tuple[RegimeInputs, str]:
@@ -49,17 +42,12 @@ def profile_regime_inputs(config: dict) -> tuple[RegimeInputs, str]:
     return inputs, source
 
 
-def regime_section(config: dict) -> RegimeSection:
-    """The section for ``config`` (a workflow profile): heading, one sentence, the table."""
+def regime_section(config: dict) -> Section:
+    """The section for ``config`` (a workflow profile): one sentence and the table."""
     inputs, source = profile_regime_inputs(config)
     header, cells = render_cells(regime_rows(inputs), inputs.name)
     intro = (f"Computed from {source} and the profile's inference settings (xmem.memory.regime; "
              "`xmem synth --describe PROFILE` prints the same table), next to the paper's numbers. "
              "Consolidation, compression and eviction can only be tested where they act.")
-    markdown = [f"## {TITLE}", "", intro, "", "| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|"]
-    markdown += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
-    page = (f"<h2>{html.escape(TITLE)}</h2><p>{html.escape(intro)}</p>"
-            f"<table class='regime'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    return RegimeSection(markdown + [""], page)
+    table = TextTable(tuple(header), tuple(tuple(row) for row in cells))
+    return Section("memory-regime", TITLE, (Paragraph(intro), table), level=3)
