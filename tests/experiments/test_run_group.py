@@ -94,7 +94,7 @@ def test_all_runs_covers_tables_figures_and_multiscale_members_once() -> None:
         assert {n.run for n in needs} <= set(runs), name
     expected = [
         Run("xmem", "LV10"), Run("stcn", "LV10", "sparse_insertion"),  # Fig. 7 only
-        Run("stcn", "LV1", "unbounded"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
+        Run("stcn", "LV1", "native_insertion"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
         Run("xmem", "LV3", "ltmax500"), Run("xmem", "LV3", "default", 6), Run("copy", "LV1"),
         Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17td", "ms_s-1_r5_flip"),
         Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y18", "ms_s144_r5_flip"), Run("xmem", "Y19", "ms_s-1_r5"),

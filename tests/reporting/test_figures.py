@@ -413,7 +413,7 @@ def test_fig1_labels_are_in_a_legend_beside_the_axes(tree: dict, tmp_path: Path,
     ax = captured.fig.axes[0]
     assert not ax.texts  # no label drawn on top of a point
     texts = legend_texts(ax)
-    assert "XMem (measured): 40 B/frame, D17 J&F 80.0" in texts
+    assert "XMem (measured): 960 B/s, D17 J&F 80.0" in texts  # 40 B per frame x 24 FPS
     assert "XMem (paper, Table 2): D17 J&F 86.2" in texts and "STCN (paper, Table 2): D17 J&F 85.4" in texts
     assert outside_axes(ax)
     assert "frames 100→200" in ax.get_xlabel() and "frames 100→200" in captured.fig._suptitle.get_text()
@@ -424,9 +424,10 @@ def test_fig1_labels_are_in_a_legend_beside_the_axes(tree: dict, tmp_path: Path,
 
 
 def test_fig1_title_names_the_frames_actually_measured(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.experiments.plan import FIG1_MEMORY_RUNS
     from xmem.reporting import fig_scores
 
-    for run in (Run("xmem", "LV1"), Run("stcn", "LV1", "unbounded")):
+    for run in FIG1_MEMORY_RUNS.values():
         stats = Path(tree["results"]) / run.path / "stats"
         for video in VIDEOS:
             fake_log(run, video, frames=60).to_csv(stats / f"{video}.csv", index=False)
@@ -457,8 +458,11 @@ def test_fig7_has_error_bars_where_offsets_exist(tree: dict, tmp_path: Path, mon
 def test_figS7_draws_one_panel_per_video(tree: dict, tmp_path: Path, monkeypatch) -> None:
     from xmem.reporting import fig_fps
 
-    stats = Path(tree["results"]) / Run("stcn", "LV3", "unbounded").path / "stats"
-    fake_log(Run("stcn", "LV3", "unbounded"), "vidB", frames=120).to_csv(stats / "vidB.csv", index=False)
+    from xmem.experiments.plan import fps_scaling_runs
+
+    stcn_run = fps_scaling_runs(tree)[0]  # STCN without cap on the profile's stcn_unbounded_dataset
+    stats = Path(tree["results"]) / stcn_run.path / "stats"
+    fake_log(stcn_run, "vidB", frames=120).to_csv(stats / "vidB.csv", index=False)
     captured = Captured(fig_fps, monkeypatch)
     draw_figure("figS7_fps_scaling", tree, tmp_path / "f.png")
     axes = captured.fig.axes

@@ -108,7 +108,8 @@ def grid_selections(config: dict) -> tuple[str, ...]:
 
 def stcn_unbounded_dataset(config: dict) -> str:
     """The Long-time Video variant of STCN's run without memory cap in Fig. S7
-    (``inference.stcn_unbounded_dataset``; the paper's LV3). Fig. 1 (left) always uses LV1."""
+    (``inference.stcn_unbounded_dataset``; the paper's LV3). Fig. 1 (left) uses STCN's
+    native-insertion run on LV1 instead (:data:`FIG1_MEMORY_RUNS`)."""
     return str(config["inference"].get("stcn_unbounded_dataset", "LV3"))
 
 
