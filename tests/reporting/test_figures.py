@@ -71,7 +71,7 @@ def fake_log(run: Run, video: str, frames: int = STATS_FRAMES) -> pd.DataFrame:
     return pd.DataFrame({
         "video": video, "frame_index": index, "frame": [f"{i:05d}" for i in index], "process_seconds": seconds,
         "is_memory_frame": index % 10 == 0, "memory_bytes": memory, "work_elements": 0, "long_elements": 0,
-        "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
+        "consolidations": 0, "evicted_elements": 0, "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
     })[FRAME_COLUMNS]
 
 

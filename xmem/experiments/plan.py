@@ -34,10 +34,12 @@ YOUTUBE_DATASETS = ("Y18", "Y19")
 #: models trained by the workflow (or given as official weights)
 MODELS = (
     "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
-    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only",
+    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only", "xmem_ablation",
 )
 MAIN_MODELS = ("xmem", "stcn")  # trained first: most runs wait for them
 STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames (paper §4.1)
+#: method label of the reference row of the ablation tables (Tables 4, 5, 8, S4, S5-S9)
+ABLATION_REFERENCE = "XMem (ablation budget, reference)"
 
 #: target rule name -> table name (one CSV in results/tables/)
 TABLE_TARGETS: dict[str, str] = {
@@ -63,6 +65,37 @@ def stcn_long_times(config: dict) -> list[int]:
     budget-bound profile may give it fewer points than XMem (whose lengths come from one run)."""
     inf = config["inference"]
     return list(inf.get("stcn_long_times") or inf["long_times"])
+
+
+def ablation_reference(config: dict) -> str:
+    """The model the retrained ablation variants are compared with: XMem trained with exactly
+    their recipe and budget (``training.ablation_reference``; absent = the main XMem, whose
+    recipe the variants share, as in the paper profile)."""
+    return config["training"].get("ablation_reference") or "xmem"
+
+
+def shared_static(config: dict) -> dict[str, str]:
+    """variant -> the model whose static-stage weights it starts from (``training.shared_static``)."""
+    return dict(config["training"].get("shared_static") or {})
+
+
+def ablation_notes(config: dict, variants: Iterable[str]) -> tuple[str, ...]:
+    """Table notes: which row is each retrained variant's equal-budget reference, and which
+    variants start from another model's static stage."""
+    reference = ablation_reference(config)
+    if reference == "xmem":
+        notes = ["retrained variants use XMem's own recipe and budget: the XMem row is their reference"]
+    else:
+        notes = [f"retrained variants are compared with the row '{ABLATION_REFERENCE}' ({reference}, trained with "
+                 "exactly the variants' recipe and budget); rows labelled plain XMem run the main model (longer training)"]
+    sharing = shared_static(config)
+    shared = [v for v in variants if v in sharing]
+    for variant in shared:
+        notes.append(f"{variant} starts from the static-stage weights of {sharing[variant]} and trains its main "
+                     "stage alone (shared static stage)")
+    if sharing and not shared:
+        notes.append("no variant of this table shares a static stage")
+    return tuple(notes)
 
 
 # --------------------------------------------------------------------------- cells and rows
@@ -164,13 +197,24 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     ))
 
     def ablation_row(setting_label: str, model: str, setting: str, datasets: Iterable[str], fps_on=(),
-                     long_offsets: bool = True) -> Row:
+                     long_offsets: bool = True, method: str = "XMem") -> Row:
         cells = []
         for ds in datasets:
             cells += [replace(c, with_std=False) for c in _score_cells(
                 model, ds, setting, config, _metrics(ds, full=False), all_offsets=is_long(ds) and long_offsets)]
         cells += [_fps(model, ds, setting) for ds in fps_on]
-        return Row("XMem", setting_label, tuple(cells))
+        return Row(method, setting_label, tuple(cells))
+
+    reference = ablation_reference(config)
+
+    def reference_rows(setting_label: str, datasets: Iterable[str], fps_on=(), full: bool = False) -> tuple[Row, ...]:
+        """The equal-budget reference row of an ablation table (none when the reference is XMem itself)."""
+        if reference == "xmem":
+            return ()
+        if full:
+            cells = tuple(c for ds in datasets for c in _score_cells(reference, ds, "default", config, _metrics(ds), False))
+            return (Row(ABLATION_REFERENCE, setting_label, cells + tuple(_fps(reference, ds) for ds in fps_on)),)
+        return (ablation_row(setting_label, reference, "default", datasets, fps_on, method=ABLATION_REFERENCE),)
 
     t4 = ("Y18", "D17", "LV1")
     tables["table4_memory_stores"] = TableSpec("table4_memory_stores", (
@@ -178,12 +222,15 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         ablation_row("No sensory memory", "xmem_no_sensory", "default", t4, ("D17", "Y18")),
         ablation_row("No working memory", "xmem", "sensory_only", t4, ("D17", "Y18")),
         ablation_row("No long-term memory", "xmem", "no_long_term", ("Y18", "D17"), ("D17", "Y18")),
-    ), notes=("L1x is the mean over the memory-insertion offsets (std omitted, as in the paper)",))
+    ) + reference_rows("All memory stores", t4, ("D17", "Y18")),
+        notes=("L1x is the mean over the memory-insertion offsets (std omitted, as in the paper)",
+               *ablation_notes(config, ("xmem_no_sensory",))))
+    variants5 = ("xmem_shrinkage_only", "xmem_selection_only", "xmem_neither")
     tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
         ablation_row(label, model, "default", ("Y18", "D17")) for label, model in (
-            ("With both terms", "xmem"), ("With shrinkage s only", "xmem_shrinkage_only"),
-            ("With selection e only", "xmem_selection_only"), ("With neither", "xmem_neither"))
-    ))
+            ("With both terms", "xmem"), ("With shrinkage s only", variants5[0]),
+            ("With selection e only", variants5[1]), ("With neither", variants5[2]))
+    ) + reference_rows("With both terms", ("Y18", "D17")), notes=ablation_notes(config, variants5))
     rows6 = []
     for p in config["inference"]["prototype_counts"]:
         for label, sel in (("Random", "random"), ("K-means centroid", "kmeans"), ("Usage-based", "usage")):
@@ -212,7 +259,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         ablation_row("Every r-th frame", "xmem", "default", ("Y18", "D17"), ("D17",)),
         ablation_row("Every single frame", "xmem", "deep_every_frame", ("Y18", "D17"), ("D17",)),
         ablation_row("No deep update", "xmem_no_deep_update", "deep_never", ("Y18", "D17"), ("D17",)),
-    ))
+    ) + reference_rows("Every r-th frame", ("Y18", "D17"), ("D17",)),
+        notes=ablation_notes(config, ("xmem_no_deep_update",)))
     rows_s1 = []
     for n in config["inference"]["ltmax_values"]:
         setting = ltmax_setting(n)
@@ -242,7 +290,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             c for ds in ("Y18", "Y19", "D16", "D17", "D17td")
             for c in _score_cells("xmem_no_pretrain", ds, "default", config, _metrics(ds, full=False), False)
         ) + (_fps("xmem_no_pretrain", "D17"),)),
-    ))
+    ) + reference_rows("with static pretraining", ("Y18", "Y19", "D16", "D17", "D17td"), ("D17",)),
+        notes=ablation_notes(config, ("xmem_no_pretrain",)))
     mixes = (("DAVIS only", "xmem_davis_only", ("D16", "D17", "D17td")),
              ("YouTubeVOS only", "xmem_youtube_only", ("Y18", "Y19")),
              ("DAVIS+YouTubeVOS only", "xmem_no_pretrain", ("D16", "D17", "D17td", "Y18", "Y19")),
@@ -250,7 +299,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     tables["tableS5_S9_training_data"] = TableSpec("tableS5_S9_training_data", tuple(
         Row("XMem", label, tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
         for label, model, dss in mixes
-    ))
+    ) + reference_rows("Static+DAVIS+YouTubeVOS", mixes[-1][2], full=True),
+        notes=ablation_notes(config, tuple(model for _, model, _ in mixes[:-1])))
     tables["tableS10_S11_multiscale"] = TableSpec("tableS10_S11_multiscale", (
         Row("XMem", "single-scale", tuple(
             c for ds in ("D17", "D16", "D17td", "Y18", "Y19")
