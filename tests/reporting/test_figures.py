@@ -57,6 +57,11 @@ def write_scores(config: dict, run: Run) -> None:
     jf = fake_score(run)
     pd.DataFrame([{"J&F-Mean": jf, "J-Mean": jf - 0.02, "J-Recall": 0.9, "J-Decay": 0.0, "F-Mean": jf + 0.02,
                    "F-Recall": 0.9, "F-Decay": 0.0}]).to_csv(folder / "global_results.csv", index=False)
+    if run.dataset == "LV1":  # per-frame J of the annotated frames (the timeline)
+        frames = [f"{t:05d}" for t in range(0, LV_FRAMES, 20)]
+        pd.DataFrame([{"sequence": video, "object": obj, "frame": f, "J": jf, "F": jf}
+                      for video in VIDEOS for obj in (1, 2) for f in frames]).to_csv(
+            folder / "per-frame_results.csv", index=False)
 
 
 def growth_rate(run: Run) -> float:

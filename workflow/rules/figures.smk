@@ -6,7 +6,7 @@ rule make_figure:
     input:
         runs=lambda wc: figure_inputs(wc.name),
         weights=lambda wc: [weights_path("xmem")] if wc.name == "figS1_consolidation" else [],
-        data=lambda wc: data_ready("LV1") if wc.name in ("figS1_consolidation", "figS3_qualitative") else [],
+        data=lambda wc: data_ready("LV1") if wc.name in ("figS1_consolidation", "figS3_qualitative", "timeline_lv1") else [],
     output:
         f"{RESULTS}/figures/{{name}}.png",
     wildcard_constraints:

@@ -41,6 +41,12 @@ STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames 
 #: method label of the reference row of the ablation tables (Tables 4, 5, 8, S4, S5-S9)
 ABLATION_REFERENCE = "XMem (ablation budget, reference)"
 
+#: the timeline figure's methods (label, run on Long-time Video 1x), in legend order
+TIMELINE_METHODS: tuple[tuple[str, Run], ...] = (
+    ("XMem", Run("xmem", "LV1")), ("STCN (sparse insertion)", Run("stcn", "LV1", STCN_LONG)),
+    ("XMem, no long-term memory", Run("xmem", "LV1", "no_long_term")), ("First-frame copy", Run(COPY_MODEL, "LV1")),
+)
+
 #: target rule name -> table name (one CSV in results/tables/)
 TABLE_TARGETS: dict[str, str] = {
     "table1": "table1_long_time_video", "table2": "table2_short_video", "table3": "table3_davis17_testdev",
@@ -53,7 +59,7 @@ TABLE_TARGETS: dict[str, str] = {
 FIGURE_TARGETS: dict[str, tuple[str, ...]] = {
     "fig1": ("fig1_memory_vs_quality", "fig1_short_vs_long"), "fig4": ("fig4_similarity",),
     "fig7": ("fig7_length_scaling",), "figS1": ("figS1_consolidation",), "figS3": ("figS3_qualitative",),
-    "figS7": ("figS7_fps_scaling",),
+    "figS7": ("figS7_fps_scaling",), "timeline": ("timeline_lv1",),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_TARGETS.values())
 FIGURE_NAMES: tuple[str, ...] = tuple(n for names in FIGURE_TARGETS.values() for n in names)
@@ -366,6 +372,9 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
         "figS7_fps_scaling": need("stats", Run("stcn", "LV3", "unbounded"))
         + need("stats", *[Run("xmem", "LV3", ltmax_setting(n))
                           for n in inf.get("fps_ltmax_values", [10000])]),
+        # diagnostic, not in the paper (xmem.reporting.fig_timeline): per-frame J and memory on LV1
+        "timeline_lv1": need("scores", *(run for _, run in TIMELINE_METHODS))
+        + need("stats", *(run for _, run in TIMELINE_METHODS if run.model != COPY_MODEL)),
     }
     return figures
 

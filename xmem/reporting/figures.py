@@ -19,6 +19,7 @@ from xmem.reporting.fig_fps import draw_fps_scaling
 from xmem.reporting.fig_qualitative import draw_qualitative
 from xmem.reporting.fig_scores import draw_length_scaling, draw_memory_vs_quality, draw_short_vs_long
 from xmem.reporting.fig_similarity import draw_similarity
+from xmem.reporting.fig_timeline import draw_timeline
 
 #: figure name -> drawing function (config, out_png, threads) -> footnotes
 FIGURES: dict[str, Callable[[dict, Path, int], list[str]]] = {
@@ -29,6 +30,7 @@ FIGURES: dict[str, Callable[[dict, Path, int], list[str]]] = {
     "figS1_consolidation": lambda c, p, t: draw_consolidation(c, p, threads=t),
     "figS3_qualitative": lambda c, p, t: draw_qualitative(c, p),
     "figS7_fps_scaling": lambda c, p, t: draw_fps_scaling(c, p),
+    "timeline_lv1": lambda c, p, t: draw_timeline(c, p),
 }
 
 #: one-line captions used by the report
@@ -42,6 +44,9 @@ CAPTIONS = {
     "figS1_consolidation": "Fig. S1: candidate frames, prototypes (yellow crosses) and their aggregation weights.",
     "figS3_qualitative": "Fig. S3: XMem vs STCN masks on annotated frames of a Long-time Video 3× sequence.",
     "figS7_fps_scaling": "Fig. S7: FPS over processed frames for STCN (unbounded memory) and XMem with several LT_max.",
+    "timeline_lv1": "Timeline (diagnostic, not in the paper): per-frame J of XMem, STCN, XMem without long-term "
+                    "memory and the first-frame copy on one Long-time Video, absences shaded, XMem's memory below "
+                    "(memory frames, consolidations, evictions).",
 }
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from xmem.reporting.claims import NOT_MEASURABLE, SUPPORTED, ClaimResult, check_claims
+from xmem.reporting.claim_evidence import claim_evidence, claim_noise
+from xmem.reporting.claims import NOT_MEASURABLE, NOT_TESTABLE, SUPPORTED, WITHIN_NOISE, ClaimResult, check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
 from xmem.experiments.paths import Run
 from xmem.utils.atomic import write_text_atomic
@@ -185,12 +186,13 @@ def table_html(table: pd.DataFrame) -> str:
 def _claims_markdown(claims: list[ClaimResult]) -> list[str]:
     lines = []
     for c in claims:
-        lines.append(f"{c.number}. **{c.verdict}** — {c.claim}. Numbers: {c.evidence}")
+        why = f" Why: {c.why}." if c.why else ""
+        lines.append(f"{c.number}. **{c.verdict}** — {c.claim}. Numbers: {c.evidence}.{why}")
     return lines
 
 
 def _verdict_class(text: str) -> str:
-    return {SUPPORTED: "ok", NOT_MEASURABLE: "na"}.get(text, "bad")
+    return {SUPPORTED: "ok", NOT_MEASURABLE: "na", NOT_TESTABLE: "na", WITHIN_NOISE: "na"}.get(text, "bad")
 
 
 CSS = """
@@ -212,7 +214,7 @@ def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], 
     description = " ".join(str(config.get("description") or "").split())
     tables = {Path(p).stem: pd.read_csv(p) for p in table_csvs}
     growth, growth_notes = lv1_memory_growth(config)
-    claims = check_claims(tables, growth)
+    claims = check_claims(tables, growth, claim_noise(config), claim_evidence(config))
     machine = machine_info(config)
     times = benchmark_times(Path(config["results"]))
     banner = (f"All measured numbers come from the {profile} profile of this harness; rows and points labelled "
@@ -250,7 +252,8 @@ def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], 
           for r in times.itertuples()]
     h += [f"</table><h2>Which of the paper's claims the measured numbers support ({html.escape(tally)})</h2><ol>"]
     h += [f"<li><b class='{_verdict_class(c.verdict)}'>{html.escape(c.verdict)}</b> — {html.escape(c.claim)}."
-          f"<br><small>Numbers: {html.escape(c.evidence)}</small></li>" for c in claims]
+          f"<br><small>Numbers: {html.escape(c.evidence)}</small>"
+          + (f"<br><small>Why: {html.escape(c.why)}</small>" if c.why else "") + "</li>" for c in claims]
     growth_text = html.escape("; ".join(growth_notes) or "none")
     h += [f"</ol><p><small>Memory growth used by claim 10: {growth_text}</small></p>",
           "<h2>Tables</h2><p>Highlighted rows are measured in this profile; grey rows are the paper's.</p>"]
