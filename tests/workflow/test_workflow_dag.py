@@ -11,7 +11,7 @@ from workflow_helpers import REPO, snakemake
 
 TABLE_TARGETS = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8", "tableS1",
                  "tableS2", "tableS3", "tableS4", "tableS5_S9", "tableS10_S11"]
-FIGURE_TARGETS = ["fig1", "fig4", "fig7", "figS1", "figS3", "figS7"]
+FIGURE_TARGETS = ["fig1", "fig4", "fig7", "figS1", "figS3", "figS7", "timeline"]
 
 
 def job_counts(stdout: str) -> dict[str, int]:
