@@ -92,6 +92,7 @@ def test_timeline_draws_and_measures_the_return_after_an_absence(tmp_path: Path)
     assert "object 2 XMem: J 90.0 before its first absence, 90.0 after its return" in notes
     assert "object 2 STCN (sparse insertion): J 90.0 before its first absence, 10.0 after its return" in notes
     assert not any(line.startswith("object 1") for line in notes)  # object 1 is never absent
+    assert "working-memory span T_max x r = 10 x 10 = 100 frames; longest absence in vid: 16 frames" in notes
 
 
 def test_plan_reads_scores_of_every_method_and_stats_of_the_networks() -> None:

@@ -30,6 +30,7 @@ from xmem.experiments.datasets import synthetic_root
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import TIMELINE_METHODS
 from xmem.experiments.profile import COPY_MODEL
+from xmem.memory.config import MemoryConfig
 from xmem.reporting.fig_common import (
     Notes, empty_axes_message, new_figure, read_stats, run_paths, save_figure, unavailable_reason,
 )
@@ -182,6 +183,10 @@ def draw_timeline(config: dict, out_png: Path) -> list[str]:
         memory_frames = int(xmem_stats["is_memory_frame"].sum())
         notes.add(f"XMem on {video}: {memory_frames} memory frames, {len(consolidations)} consolidations "
                   f"(dotted lines), {len(evictions)} evictions; {len(xmem_stats)} frames")
+    longest = max((b - a + 1 for spans in absences.get(video, {}).values() for a, b in spans), default=0)
+    t_max, r = MemoryConfig().max_work_frames, config["inference"]["mem_every_long"]
+    notes.add(f"working-memory span T_max x r = {t_max} x {r} = {t_max * r} frames; longest absence in {video}: "
+              f"{longest} frames")
     for line in summary:
         notes.add(line)
     save_figure(fig, out_png, config, f"Timeline of Long-time Video {video} (diagnostic, not in the paper)", notes)
