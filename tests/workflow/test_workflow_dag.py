@@ -28,8 +28,8 @@ def test_dry_run_of_every_target(workdir, profile):
     result = snakemake(workdir, *TABLE_TARGETS, *FIGURE_TARGETS, "report", "-n", "--configfile", str(REPO / profile))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts["make_table"] == 14 and counts["make_figure"] == 7 and counts["report"] == 1
-    assert counts["train"] == 10 and counts["synth"] == 1
+    assert counts["make_table"] == 14 and counts["make_figure"] == 8 and counts["report"] == 1
+    assert counts["train"] == 11 and counts["synth"] == 1  # ten models and the ablation reference
     assert counts["run_group"] > 0 and "infer" not in counts  # one job per group of runs
 
 

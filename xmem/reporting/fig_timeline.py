@@ -158,7 +158,7 @@ def draw_timeline(config: dict, out_png: Path) -> list[str]:
         ax.set_ylabel(f"object {obj}: J (%)")
         ax.set_ylim(-5, 105)
         ax.set_title(f"{video}, object {obj}: absent {absent} frames in {len(spans)} span(s) (shaded)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower left", ncol=2)
+        ax.legend(fontsize=7, loc="upper right", ncol=2, framealpha=0.6)
     ax = axes[-1]
     for method in MEMORY_RUNS:
         table = stats[method.label]
