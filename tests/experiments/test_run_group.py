@@ -44,7 +44,8 @@ GT_EVERY = 3  # sparse ground truth: frames 0, 3, 6, ...
 MEM_EVERY = 3  # r on Long-time Video in this test profile
 SCORE_FILES = ("global_results.csv", "per-sequence_results.csv", "per-frame_results.csv")
 STAT_IDS = ["video", "frame_index", "frame"]
-STAT_MEMORY = ["is_memory_frame", "memory_bytes", "work_elements", "long_elements"]
+STAT_MEMORY = ["is_memory_frame", "memory_bytes", "work_elements", "long_elements", "consolidations",
+               "evicted_elements"]
 
 # --------------------------------------------------------------------------- planning
 PLAN_CONFIG = {
@@ -333,6 +334,12 @@ def test_memory_schedule_changes_the_masks(xmem_group, lv) -> None:
     assert (stats_of(o0, "alpha")["memory_bytes"] != stats_of(o1, "alpha")["memory_bytes"]).any()
     # consolidation happened in the part LV2 derives (T_max = 10 working-memory frames)
     assert stats_of(run_dir(xmem_group, "LV2", 0), "alpha")["long_elements"].max() > 0
+    # the consolidation counter rises exactly where the working memory shrinks (T_max -> T_min frames)
+    lv3 = stats_of(o0, "alpha")
+    shrinks = lv3["work_elements"].diff().fillna(0) < 0
+    rises = lv3["consolidations"].diff().fillna(lv3["consolidations"].iloc[0]) > 0
+    assert shrinks.any() and (shrinks == rises).all()
+    assert lv3["consolidations"].iloc[-1] == shrinks.sum()
 
 
 @pytest.mark.parametrize(("code", "offset"), DERIVED)

@@ -57,6 +57,11 @@ def write_scores(config: dict, run: Run, jf: float | None = None) -> None:
     jf = fake_score(run) if jf is None else jf
     pd.DataFrame([{"J&F-Mean": jf, "J-Mean": jf - 0.02, "J-Recall": 0.9, "J-Decay": 0.0, "F-Mean": jf + 0.02,
                    "F-Recall": 0.9, "F-Decay": 0.0}]).to_csv(folder / "global_results.csv", index=False)
+    if run.dataset == "LV1":  # per-frame J of the annotated frames (the timeline)
+        frames = [f"{t:05d}" for t in range(0, LV_FRAMES, 20)]
+        pd.DataFrame([{"sequence": video, "object": obj, "frame": f, "J": jf, "F": jf}
+                      for video in VIDEOS for obj in (1, 2) for f in frames]).to_csv(
+            folder / "per-frame_results.csv", index=False)
 
 
 def growth_rate(run: Run) -> float:
@@ -71,7 +76,7 @@ def fake_log(run: Run, video: str, frames: int = STATS_FRAMES) -> pd.DataFrame:
     return pd.DataFrame({
         "video": video, "frame_index": index, "frame": [f"{i:05d}" for i in index], "process_seconds": seconds,
         "is_memory_frame": index % 10 == 0, "memory_bytes": memory, "work_elements": 0, "long_elements": 0,
-        "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
+        "consolidations": 0, "evicted_elements": 0, "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
     })[FRAME_COLUMNS]
 
 

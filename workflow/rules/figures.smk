@@ -3,8 +3,9 @@
 
 
 def figure_data(name):
-    """Dataset files a figure reads itself: Fig. S1 runs XMem on LV1 (else LV3), Fig. S3 shows LV3 frames."""
-    codes = {"figS1_consolidation": ("LV1", "LV3"), "figS3_qualitative": ("LV3",)}.get(name, ())
+    """Dataset files a figure reads itself: Fig. S1 runs XMem on LV1 (else LV3), Fig. S3 shows LV3
+    frames, the timeline reads LV1's absences (the synthetic manifest)."""
+    codes = {"figS1_consolidation": ("LV1", "LV3"), "figS3_qualitative": ("LV3",), "timeline_lv1": ("LV1",)}.get(name, ())
     return sorted({f for code in codes for f in data_ready(code)})
 
 

@@ -41,7 +41,7 @@ YOUTUBE_DATASETS = ("Y18", "Y19")
 #: models trained by the workflow (or given as official weights)
 MODELS = (
     "xmem", "stcn", "xmem_no_sensory", "xmem_shrinkage_only", "xmem_selection_only", "xmem_neither",
-    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only", "xmem_bl30k",
+    "xmem_no_deep_update", "xmem_no_pretrain", "xmem_davis_only", "xmem_youtube_only", "xmem_bl30k", "xmem_ablation",
 )
 XMEM_STAR = "xmem_bl30k"  # XMem* (§3.6: static + BL30K + main training; official stages "012")
 XMEM_STAR_NOTE = "XMem*: BL30K-pretrained (static + BL30K + main training)"
@@ -50,6 +50,14 @@ STCN_LONG = "sparse_insertion"  # STCN on long videos: at most 50 memory frames 
 #: Fig. 1 (left): memory growth on Long-time Video 1x before any limiting (§4.1: measured first,
 #: then the insertion frequency is limited): STCN at its native r = 5 without the frame cap
 FIG1_MEMORY_RUNS = {"xmem": Run("xmem", "LV1"), "stcn": Run("stcn", "LV1", NATIVE_INSERTION)}
+#: method label of the reference row of the ablation tables (Tables 4, 5, 8, S4, S5-S9)
+ABLATION_REFERENCE = "XMem (ablation budget, reference)"
+
+#: the timeline figure's methods (label, run on Long-time Video 1x), in legend order
+TIMELINE_METHODS: tuple[tuple[str, Run], ...] = (
+    ("XMem", Run("xmem", "LV1")), ("STCN (sparse insertion)", Run("stcn", "LV1", STCN_LONG)),
+    ("XMem, no long-term memory", Run("xmem", "LV1", "no_long_term")), ("First-frame copy", Run(COPY_MODEL, "LV1")),
+)
 
 #: target rule name -> table name (one CSV in results/tables/)
 TABLE_TARGETS: dict[str, str] = {
@@ -63,7 +71,7 @@ TABLE_TARGETS: dict[str, str] = {
 FIGURE_TARGETS: dict[str, tuple[str, ...]] = {
     "fig1": ("fig1_memory_vs_quality", "fig1_short_vs_long"), "fig4": ("fig4_similarity",),
     "fig7": ("fig7_length_scaling",), "figS1": ("figS1_consolidation",), "figS3": ("figS3_qualitative",),
-    "figS7": ("figS7_fps_scaling",),
+    "figS7": ("figS7_fps_scaling",), "timeline": ("timeline_lv1",),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_TARGETS.values())
 #: tables whose Long-time Video cells may average over the memory-insertion offsets (``inference.offsets_for``)
@@ -128,6 +136,35 @@ def paper_counterpart(value: int, default: int, paper_default: int, paper_grid: 
     target = value * paper_default / default
     best = min(paper_grid, key=lambda v: abs(math.log(v / target)), default=None)
     return best if best is not None and abs(math.log(best / target)) <= math.log(1.5) else None
+def ablation_reference(config: dict) -> str:
+    """The model the retrained ablation variants are compared with: XMem trained with exactly
+    their recipe and budget (``training.ablation_reference``; absent = the main XMem, whose
+    recipe the variants share, as in the paper profile)."""
+    return config["training"].get("ablation_reference") or "xmem"
+
+
+def shared_static(config: dict) -> dict[str, str]:
+    """variant -> the model whose static-stage weights it starts from (``training.shared_static``)."""
+    return dict(config["training"].get("shared_static") or {})
+
+
+def ablation_notes(config: dict, variants: Iterable[str]) -> tuple[str, ...]:
+    """Table notes: which row is each retrained variant's equal-budget reference, and which
+    variants start from another model's static stage."""
+    reference = ablation_reference(config)
+    if reference == "xmem":
+        notes = ["retrained variants use XMem's own recipe and budget: the XMem row is their reference"]
+    else:
+        notes = [f"retrained variants are compared with the row '{ABLATION_REFERENCE}' ({reference}, trained with "
+                 "exactly the variants' recipe and budget); rows labelled plain XMem run the main model (longer training)"]
+    sharing = shared_static(config)
+    shared = [v for v in variants if v in sharing]
+    for variant in shared:
+        notes.append(f"{variant} starts from the static-stage weights of {sharing[variant]} and trains its main "
+                     "stage alone (shared static stage)")
+    if sharing and not shared:
+        notes.append("no variant of this table shares a static stage")
+    return tuple(notes)
 
 
 # --------------------------------------------------------------------------- cells and rows
@@ -302,13 +339,26 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     ), testdev_row("STCN", RELEASED_STCN), config)
 
     def ablation_row(setting_label: str, model: str, setting: str, datasets: Iterable[str], fps_on=(),
-                     long_offsets: bool = True) -> Row:
+                     long_offsets: bool = True, method: str = "XMem") -> Row:
         cells = []
         for ds in datasets:
             cells += [replace(c, with_std=False) for c in _score_cells(
                 model, ds, setting, config, _metrics(ds, full=False), all_offsets=is_long(ds) and long_offsets)]
         cells += [_fps(model, ds, setting) for ds in fps_on]
-        return Row("XMem", setting_label, tuple(cells))
+        return Row(method, setting_label, tuple(cells))
+
+    reference = ablation_reference(config)
+
+    def reference_rows(setting_label: str, datasets: Iterable[str], fps_on=(), full: bool = False,
+                       long_offsets: bool = True) -> tuple[Row, ...]:
+        """The equal-budget reference row of an ablation table (none when the reference is XMem itself)."""
+        if reference == "xmem":
+            return ()
+        if full:
+            cells = tuple(c for ds in datasets for c in _score_cells(reference, ds, "default", config, _metrics(ds), False))
+            return (Row(ABLATION_REFERENCE, setting_label, cells + tuple(_fps(reference, ds) for ds in fps_on)),)
+        return (ablation_row(setting_label, reference, "default", datasets, fps_on, long_offsets,
+                             method=ABLATION_REFERENCE),)
 
     t4, t4_offsets = ("Y18", "D17", "LV1"), uses_offsets("table4", config)
     tables["table4_memory_stores"] = TableSpec("table4_memory_stores", (
@@ -319,13 +369,16 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             ablation_row("", "xmem", "no_long_term", ("Y18", "D17")).cells
             + (Cell("LV1", "J&F", (), kind="n/a", text=NO_LONG_TERM_ON_LONG_VIDEO),)
             + tuple(_fps("xmem", ds, "no_long_term") for ds in ("D17", "Y18"))),
-    ), notes=(_offsets_note("table4", config, "LV1 J&F (the paper's L1×) is the mean over the memory-insertion "
-                                              "offsets (std omitted, as in the paper)"),))
+    ) + reference_rows("All memory stores", t4, ("D17", "Y18"), long_offsets=t4_offsets),
+        notes=(_offsets_note("table4", config, "LV1 J&F (the paper's L1×) is the mean over the memory-insertion "
+                                               "offsets (std omitted, as in the paper)"),
+               *ablation_notes(config, ("xmem_no_sensory",))))
+    variants5 = ("xmem_shrinkage_only", "xmem_selection_only", "xmem_neither")
     tables["table5_scaling_terms"] = TableSpec("table5_scaling_terms", tuple(
         ablation_row(label, model, "default", ("Y18", "D17")) for label, model in (
-            ("With both terms", "xmem"), ("With shrinkage s only", "xmem_shrinkage_only"),
-            ("With selection e only", "xmem_selection_only"), ("With neither", "xmem_neither"))
-    ))
+            ("With both terms", "xmem"), ("With shrinkage s only", variants5[0]),
+            ("With selection e only", variants5[1]), ("With neither", variants5[2]))
+    ) + reference_rows("With both terms", ("Y18", "D17")), notes=ablation_notes(config, variants5))
     lv_memory = profile_memory("LV3", config)
     t6_offsets, t6_grid = uses_offsets("table6", config), grid_selections(config)
     counts = config["inference"]["prototype_counts"]
@@ -369,7 +422,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         ablation_row("Every r-th frame", "xmem", "default", ("Y18", "D17"), ("D17",)),
         ablation_row("Every single frame", "xmem", "deep_every_frame", ("Y18", "D17"), ("D17",)),
         ablation_row("No deep update", "xmem_no_deep_update", "deep_never", ("Y18", "D17"), ("D17",)),
-    ))
+    ) + reference_rows("Every r-th frame", ("Y18", "D17"), ("D17",)),
+        notes=ablation_notes(config, ("xmem_no_deep_update",)))
     rows_s1 = []
     ltmax_values = config["inference"]["ltmax_values"]
     for n in ltmax_values:
@@ -405,7 +459,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             c for ds in ("Y18", "Y19", "D16", "D17", "D17td")
             for c in _score_cells("xmem_no_pretrain", ds, "default", config, _metrics(ds, full=False), False)
         ) + (_fps("xmem_no_pretrain", "D17"),)),
-    ))
+    ) + reference_rows("with static pretraining", ("Y18", "Y19", "D16", "D17", "D17td"), ("D17",)),
+        notes=ablation_notes(config, ("xmem_no_pretrain",)))
     mixes = (("DAVIS only", "xmem_davis_only", ("D16", "D17", "D17td")),
              ("YouTubeVOS only", "xmem_youtube_only", ("Y18", "Y19")),
              ("DAVIS+YouTubeVOS only", "xmem_no_pretrain", ("D16", "D17", "D17td", "Y18", "Y19")),
@@ -415,7 +470,8 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
         Row("XMem*" if model == XMEM_STAR else "XMem", label,
             tuple(c for ds in dss for c in _score_cells(model, ds, "default", config, _metrics(ds), False)))
         for label, model, dss in mixes
-    ))
+    ) + reference_rows("Static+DAVIS+YouTubeVOS", mixes[3][2], full=True),
+        notes=ablation_notes(config, tuple(model for _, model, _ in mixes[:3])))
     s10 = ("D17", "D16", "D17td", "Y18", "Y19")
 
     def scale_row(method: str, model: str, label: str, setting: str, datasets=s10, note: str = "") -> Row:
@@ -491,6 +547,9 @@ def build_figures(config: dict) -> dict[str, list[FigureNeed]]:
         "figS1_consolidation": [],
         "figS3_qualitative": need("masks", Run("xmem", "LV3"), Run("stcn", "LV3", STCN_LONG)),
         "figS7_fps_scaling": need("stats", stcn_unbounded, *[run for _, run in xmem_ltmax]),
+        # diagnostic, not in the paper (xmem.reporting.fig_timeline): per-frame J and memory on LV1
+        "timeline_lv1": need("scores", *(run for _, run in TIMELINE_METHODS))
+        + need("stats", *(run for _, run in TIMELINE_METHODS if run.model != COPY_MODEL)),
     }
     return figures
 

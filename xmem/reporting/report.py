@@ -21,7 +21,6 @@ import pandas as pd
 
 from xmem.experiments.plan import FIG1_MEMORY_RUNS
 from xmem.reporting.regime_section import regime_section
-from xmem.reporting.claims import ClaimResult, check_claims
 from xmem.reporting.document import (  # noqa: F401  (display_table, is_measured: part of this module's API)
     Bullets,
     DataTable,
@@ -35,6 +34,8 @@ from xmem.reporting.document import (  # noqa: F401  (display_table, is_measured
     to_html,
     to_markdown,
 )
+from xmem.reporting.claim_evidence import claim_evidence, claim_noise
+from xmem.reporting.claims import ClaimResult, check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
 from xmem.reporting.tables import HARDWARE
 from xmem.reporting.vocabulary import (
@@ -229,7 +230,8 @@ def _profile_section(config: dict) -> Section:
 
 
 def _claims_section(claims: list[ClaimResult], growth_notes: list[str]) -> Section:
-    items = tuple(f"**{c.verdict}** — {c.claim}. Numbers: {c.evidence}" for c in claims)
+    items = tuple(f"**{c.verdict}** — {c.claim}. Numbers: {c.evidence}" + (f" Why: {c.why}." if c.why else "")
+                  for c in claims)
     return Section("claims", f"Which of the paper's claims the measured numbers support ({claims_tally(claims)})",
                    (Bullets(items, ordered=True),
                     Paragraph("Memory growth used by claim 10: " + ("; ".join(growth_notes) or "none"), small=True)))
@@ -262,7 +264,7 @@ def report_sections(config: dict, tables: dict[str, pd.DataFrame], figure_pngs: 
                     long_csv: str | None = None) -> list[Section]:
     """Every section of the report, in order."""
     growth, growth_notes = lv1_memory_growth(config)
-    claims = check_claims(tables, growth)
+    claims = check_claims(tables, growth, claim_noise(config), claim_evidence(config))
     times = benchmark_times(Path(config["results"]))
     summary = (Paragraph(wall_time_line(wall_time(config["results"]))), Paragraph(scale_line(tables)),
                Paragraph(f"**Claims:** {claims_tally(claims)} ([details](#claims))."))
