@@ -37,8 +37,8 @@ def test_single_table_needs_only_its_runs(workdir):
     result = snakemake(workdir, "table5", "-n", "--configfile", str(REPO / "config/smoke.yaml"))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    # Table 5: four models on Y18 and D17 (one job per model and dataset)
-    assert counts["train"] == 4 and counts["run_group"] == 8 and counts["make_table"] == 1
+    # Table 5: four models and the equal-budget reference on Y18 and D17 (one job per model and dataset)
+    assert counts["train"] == 5 and counts["run_group"] == 10 and counts["make_table"] == 1
 
 
 def test_official_weights_skip_training(workdir, tmp_path):

@@ -140,12 +140,12 @@ def ablation_reference(config: dict) -> str:
     """The model the retrained ablation variants are compared with: XMem trained with exactly
     their recipe and budget (``training.ablation_reference``; absent = the main XMem, whose
     recipe the variants share, as in the paper profile)."""
-    return config["training"].get("ablation_reference") or "xmem"
+    return (config.get("training") or {}).get("ablation_reference") or "xmem"
 
 
 def shared_static(config: dict) -> dict[str, str]:
     """variant -> the model whose static-stage weights it starts from (``training.shared_static``)."""
-    return dict(config["training"].get("shared_static") or {})
+    return dict((config.get("training") or {}).get("shared_static") or {})
 
 
 def ablation_notes(config: dict, variants: Iterable[str]) -> tuple[str, ...]:

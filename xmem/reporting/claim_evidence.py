@@ -78,7 +78,7 @@ def mechanism_counts(results: RunResults, config: dict) -> dict[str, int | None]
         if dataset == "LV1":
             counts[WINDOW_CONSOLIDATIONS_KEY] = window_consolidations(frames)
     smallest = min(config["inference"]["ltmax_values"])
-    counts[eviction_key(smallest)] = _per_video_max(stats(Run("xmem", "LV3", ltmax_setting(smallest))),
+    counts[eviction_key(smallest)] = _per_video_max(stats(Run("xmem", "LV3", ltmax_setting(smallest, config))),
                                                     "evicted_elements")
     return counts
 
