@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workflow_helpers import REPO, snakemake
+from workflow_helpers import REPO, snakemake, workflow_config
 from xmem.reporting.paper import column_label, paper_table
 from xmem.experiments.paths import group_marker
 from xmem.experiments.plan import FIGURE_NAMES, build_tables
@@ -40,9 +40,7 @@ def test_smoke_profile_end_to_end(tmp_path):
 
 
 def check_tables(smoke_run: Path) -> None:
-    import yaml
-
-    config = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    config = workflow_config(REPO / "config/smoke.yaml")  # as the workflow merges it over config/config.yaml
     for name, spec in build_tables(config).items():
         table = pd.read_csv(smoke_run / "tables" / f"{name}.csv")
         paper = paper_table(name)
