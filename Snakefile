@@ -34,3 +34,11 @@ include: "workflow/rules/infer.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+
+
+# The report's wall time starts here (not on dry runs, not when nothing is to be done):
+# xmem.reporting.wall_time, docs/workflow.md "The report".
+onstart:
+    from xmem.reporting.wall_time import write_start_marker
+
+    write_start_marker(RESULTS)

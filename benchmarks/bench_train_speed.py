@@ -20,19 +20,23 @@ Implementations (``--variants``):
   official    the official ``XMem`` driven in the order of ``XMemTrainer.do_pass``, its ``LossComputer``
   ours_bf16   ``ours`` under bfloat16 autocast (``runtime.amp: true`` on CPU); with ``--amp``
 
-They run in lockstep, one forward + backward each in turn per round, so that the machine's
-speed drifting (other load, clock changes; a shared VM) affects all alike. The first round is a
-warm-up and not counted. Printed: each variant's median seconds, the median of the per-round
-ratios official / variant (its speed-up), the GFLOPs of one forward + backward counted by
-torch's FlopCounterMode (convolutions and matmuls; ours fp32), the achieved GFLOP/s and the
-machine's fp32 and bf16 matmul peaks (best of several 2048^2 products; 1024^2 for bf16 if
-it is slow).
+They run in lockstep, one forward + backward each in turn per round (the order reversed every
+other round), so that the machine's speed drifting (other load, clock changes; a shared VM)
+affects all alike. The first round is a warm-up and not counted. Printed: each variant's median
+seconds; the per-round ratios official / variant (its speed-up) summarised by their median and
+interquartile range (``_q1``, ``_q3``: on a loaded machine single rounds vary by 2x or more, so
+read a speed-up only with its spread and its number of rounds); the GFLOPs of one forward +
+backward counted by torch's FlopCounterMode (convolutions and matmuls; ours fp32), the achieved
+GFLOP/s and the machine's fp32 and bf16 matmul peaks (best of several 2048^2 products; 1024^2
+for bf16 if it is slow); the 1-minute load average at the start and the end. ``--trace-ops N``
+adds a torch.profiler table of one forward + backward per variant (where the time goes).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -159,27 +163,54 @@ def official_step(repo: Path, weights: Path, batch: TrainingBatch, *, num_ref_fr
 
 def run_lockstep(steps: dict[str, FwdBwd], rounds: int,
                  clock=time.perf_counter) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """A warm-up round and ``rounds`` timed rounds, each running every step once in turn.
-    Returns the seconds per step and timed round, and each step's loss in the warm-up round."""
+    """A warm-up round and ``rounds`` timed rounds, each running every step once in turn, the
+    order reversed every other round (A B, B A, A B, ...: a steady drift of the machine's speed
+    then favours no step). Returns the seconds per step and timed round, and each step's loss in
+    the warm-up round."""
     seconds: dict[str, list[float]] = {name: [] for name in steps}
     losses: dict[str, float] = {}
     for r in range(rounds + 1):
-        for name, step in steps.items():
+        order = list(steps) if r % 2 == 0 else list(reversed(steps))
+        for name in order:
             start = clock()
-            loss = step()
+            loss = steps[name]()
             elapsed = clock() - start
             if r == 0:
                 losses[name] = loss
             else:
                 seconds[name].append(elapsed)
-            print(f"round {r}{' (warm-up)' if r == 0 else ''} {name}: {elapsed:.2f} s", file=sys.stderr, flush=True)
+            print(f"round {r}{' (warm-up)' if r == 0 else ''} {name}: {elapsed:.2f} s  (load {os.getloadavg()[0]:.1f})",
+                  file=sys.stderr, flush=True)
     return seconds, losses
+
+
+def per_round_ratios(seconds: dict[str, list[float]], reference: str) -> dict[str, list[float]]:
+    """Per timed round, reference seconds / variant seconds (the variant's speed-up in that round)."""
+    return {name: [r / s for r, s in zip(seconds[reference], values)]
+            for name, values in seconds.items() if name != reference}
 
 
 def speedups(seconds: dict[str, list[float]], reference: str) -> dict[str, float]:
     """Median over rounds of reference seconds / variant seconds (same round), per variant."""
-    return {name: statistics.median(r / s for r, s in zip(seconds[reference], values))
-            for name, values in seconds.items() if name != reference}
+    return {name: statistics.median(ratios) for name, ratios in per_round_ratios(seconds, reference).items()}
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """(first quartile, median, third quartile), linear interpolation between the sorted values
+    (``statistics.quantiles(method="inclusive")``); all three equal for a single value."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def top_ops_table(step: FwdBwd, rows: int) -> str:
+    """torch.profiler table of one forward + backward: the ``rows`` aten ops with most self CPU time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 
 def count_gflop(step: FwdBwd) -> float:
@@ -217,7 +248,7 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=["ours", "official"],
                         choices=["ours", "ours_nchw", "official", "ours_bf16"])
     parser.add_argument("--amp", action="store_true", help="add ours_bf16 (bfloat16 autocast)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (after one warm-up round)")
+    parser.add_argument("--rounds", type=int, default=9, help="timed rounds (after one warm-up round)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--frames", type=int, default=8)
@@ -229,6 +260,9 @@ def main() -> int:
     parser.add_argument("--skip-flops", action="store_true")
     parser.add_argument("--count-official-flops", action="store_true", help="also count the official code's FLOPs")
     parser.add_argument("--skip-peak", action="store_true")
+    parser.add_argument("--trace-ops", type=int, default=0, metavar="ROWS",
+                        help="after the timing, profile one forward + backward per variant (torch.profiler) and "
+                             "print the ROWS ops with most self CPU time to stderr")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args()
     variants = list(dict.fromkeys(args.variants + (["ours_bf16"] if args.amp else [])))
@@ -243,7 +277,7 @@ def main() -> int:
     options = dict(load_config(PAPER_CONFIG, check_paths=False).network)
     if args.profile:
         options = {"profile": args.profile}
-    weights = Path(tempfile.gettempdir()) / "xmem_train_bench_weights.pth"
+    weights = Path(tempfile.mkdtemp(prefix="xmem_train_bench_")) / "weights.pth"  # own file: runs may overlap
     save_network(build_ours(options, None), weights)
     batch = make_batch(args.batch, args.frames, args.objects, args.size)
     common = dict(num_ref_frames=args.num_ref_frames, deep_update_prob=args.deep_update_prob)
@@ -257,12 +291,16 @@ def main() -> int:
     result: dict = {"network": args.profile or "paper", "batch": args.batch, "frames": args.frames,
                     "objects": args.objects, "size": args.size, "threads": args.threads, "rounds": args.rounds,
                     "variants": variants}
+    load_start = os.getloadavg()[0]
     seconds, result["loss"] = run_lockstep(steps, args.rounds)  # same weights and batch: ~equal losses in fp32
     for name, values in seconds.items():
         result[f"{name}_median_s"] = statistics.median(values)
     reference = "official" if "official" in steps else variants[0]
-    for name, value in speedups(seconds, reference).items():
-        result[f"speedup_{name}_vs_{reference}"] = value
+    for name, ratios in per_round_ratios(seconds, reference).items():
+        q1, median, q3 = quartiles(ratios)
+        result[f"speedup_{name}_vs_{reference}"] = median
+        result[f"speedup_{name}_vs_{reference}_q1"] = q1
+        result[f"speedup_{name}_vs_{reference}_q3"] = q3
     if not args.skip_flops:  # after the timed rounds: FlopCounterMode slows every op down
         # one count (ours, fp32) for every variant: the work the step needs, whoever does it
         # (the official code computes the image features' share of the fusion once per object)
@@ -280,6 +318,10 @@ def main() -> int:
                 peak = result["peak_matmul_gflops_bf16" if name.endswith("bf16") else "peak_matmul_gflops_fp32"]
                 result[f"share_of_peak_{name}"] = result[f"achieved_gflops_{name}"] / peak
     result["seconds"] = seconds
+    result["load_average_1min_start_end"] = [load_start, os.getloadavg()[0]]
+    for name in variants if args.trace_ops else []:  # last: the profiler slows every op down
+        print(f"torch.profiler, one forward + backward of {name}:\n{top_ops_table(steps[name], args.trace_ops)}",
+              file=sys.stderr, flush=True)
     for key, value in result.items():
         print(f"{key:34s} {value:.4f}" if isinstance(value, float) else f"{key:34s} {value}")
     if args.json:

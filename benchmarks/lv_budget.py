@@ -2,10 +2,10 @@
 
 Usage::
 
-    PYTHONPATH=$PWD python benchmarks/lv_budget.py --config config/config.yaml --lengths 1500 \\
-        --xmem-ms 49 --stcn-ms 50 --stcn-us-per-element 2.0 [--scenario all]
+    PYTHONPATH=$PWD python benchmarks/lv_budget.py --config config/config.yaml --lengths 1300 --size 80 144 \\
+        --xmem-ms 31.9 --stcn-ms 30.3 --stcn-us-per-element 1.7 [--set inference.offsets_for=null ...]
 
-Counts the runs with the workflow's plan (``xmem.reporting.plan``: ``all_runs`` and
+Counts the runs with the workflow's plan (``xmem.experiments.plan``: ``all_runs`` and
 ``group_runs``, read only): a Long-time Video job infers each offset once, on the longest n×
 variant it needs (shorter ones are scored on the same masks); sparse insertion (STCN's Fig. 7
 points) is a run per length. Frames of a job = sum over its offsets of n_max × (total frames of
@@ -16,33 +16,24 @@ memory elements it reads on each frame (they grow by E per memory frame). Per-fr
 from ``benchmarks/bench_lv_frame_time.py`` (CPU time per frame: what a job costs with a core of
 its own).
 
-``--scenario`` also prices knobs the plan does not have yet (see the printed descriptions):
-they filter or rewrite the run list before grouping, exactly as the plan would have to.
+``--set KEY=VALUE`` prices a variant of the profile (e.g. without its budget settings
+``inference.offsets_for``, ``prototype_grid_selections``, ``stcn_unbounded_dataset``, or with
+other ``long_times``), through the same plan.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-from typing import Callable
-
 import pandas as pd
 import yaml
 
 from xmem.memory.regime import elements_per_frame
-from xmem.reporting.plan import (
-    COPY_MODEL,
-    Run,
-    all_runs,
-    build_figures,
-    build_tables,
-    expand_runs,
-    group_runs,
-    is_long,
-    long_times,
-)
-
-Knob = Callable[[dict, list[Run]], tuple[dict, list[Run]]]
+from xmem.experiments.groups import group_runs
+from xmem.experiments.paths import Run
+from xmem.experiments.plan import all_runs, build_figures, build_tables, expand_runs
+from xmem.experiments.profile import COPY_MODEL
+from xmem.experiments.settings import is_long, long_times
 
 
 def _tables_and_figures(config: dict) -> dict[str, list[Run]]:
@@ -83,7 +74,7 @@ def budget(config: dict, runs: list[Run], args: argparse.Namespace) -> tuple[pd.
     wanted = set(runs)
     users: dict[tuple[str, str, str], set[str]] = {}
     for name, needed in _tables_and_figures(config).items():
-        needed = {run for run in _default_aliases(config, needed) if run in wanted}
+        needed = {run for run in needed if run in wanted}
         for key, members in groups.items():
             if needed.intersection(members):
                 users.setdefault(key, set()).add(name)
@@ -99,55 +90,23 @@ def budget(config: dict, runs: list[Run], args: argparse.Namespace) -> tuple[pd.
     return jobs, per_table
 
 
-# --------------------------------------------------------------------------- knobs
-def _default_aliases(config: dict, runs: list[Run]) -> list[Run]:
-    """Runs whose setting is the profile's default P / LT_max are the default run (today the plan
-    recognises only the paper's 128 / 10,000; with scaled values it must compare with the profile's)."""
-    memory = (config["inference"].get("memory") or {}).get("long_video") or {}
-    aliases = {f"usage_p{memory.get('num_prototypes', 128)}", f"ltmax{memory.get('max_long_term_elements', 10000)}"}
-    out = {Run(r.model, r.dataset, "default", r.offset) if r.setting in aliases else r: None for r in runs}
-    return list(out)
-
-
-def _only_table1_offsets(config: dict, runs: list[Run]) -> tuple[dict, list[Run]]:
-    """All memory-insertion offsets only where Table 1 (and Fig. 1 right) read them; every other
-    table (6, 7, S1, 4) uses offset 0 (the plan would need a per-table offsets setting)."""
-    keep = set(_tables_and_figures(config)["table1_long_time_video"]) | set(
-        _tables_and_figures(config)["fig1_short_vs_long"])
-    return config, [run for run in runs if run.offset == 0 or run in keep]
-
-
-def _fig7_to(n: int) -> Knob:
-    def knob(config: dict, runs: list[Run]) -> tuple[dict, list[Run]]:
-        config = copy.deepcopy(config)
-        config["inference"]["long_times"] = list(range(1, n + 1))
-        config["inference"]["stcn_long_times"] = [1, 3, n] if n > 3 else [1, n]
-        return config, all_runs(config)
-    knob.__doc__ = f"Fig. 7 up to {n}x (XMem 1..{n} from one run, STCN at 1, 3, {n})"
-    return knob
-
-
-def _table6_reduced(config: dict, runs: list[Run]) -> tuple[dict, list[Run]]:
-    """Table 6: the P grid only for usage-based selection; random and k-means at the default P
-    (the plan would need a selection x P subset)."""
-    return config, [run for run in runs if not (run.setting.startswith(("random_p", "kmeans_p"))
-                                                and not run.setting.endswith("_p128"))]
-
-
-def _stcn_unbounded_lv1(config: dict, runs: list[Run]) -> tuple[dict, list[Run]]:
-    """STCN without a memory cap on LV1 only (Fig. S7's STCN curve from the 1x video, fitted
-    linearly as the paper does for its own STCN curve)."""
-    return config, [Run(r.model, "LV1", r.setting, r.offset) if (r.model == "stcn" and r.setting == "unbounded")
-                    else r for r in runs]
-
-
-CONFIG_KNOBS = ("fig7_to_5",)  # change the config and rebuild the run list
-KNOBS: dict[str, Knob] = {
-    "table1_offsets_only": _only_table1_offsets,
-    "fig7_to_5": _fig7_to(5),
-    "table6_reduced": _table6_reduced,
-    "stcn_unbounded_lv1": _stcn_unbounded_lv1,
-}
+# --------------------------------------------------------------------------- overrides
+def apply_override(config: dict, assignment: str) -> dict:
+    """``config`` with ``KEY=VALUE`` applied (dotted KEY, VALUE in YAML; ``null`` removes the key)."""
+    key, sep, text = assignment.partition("=")
+    if not sep:
+        raise SystemExit(f"--set {assignment}: expected KEY=VALUE, e.g. inference.offsets_for=null")
+    config = copy.deepcopy(config)
+    *parents, leaf = key.split(".")
+    node = config
+    for name in parents:
+        node = node.setdefault(name, {})
+    value = yaml.safe_load(text)
+    if value is None:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value
+    return config
 
 
 def main() -> None:
@@ -159,16 +118,16 @@ def main() -> None:
     parser.add_argument("--stcn-ms", type=float, required=True)
     parser.add_argument("--copy-ms", type=float, default=3.0)
     parser.add_argument("--stcn-us-per-element", type=float, default=0.0)
-    parser.add_argument("--knobs", nargs="*", default=[], choices=sorted(KNOBS),
-                        help="apply these knobs before counting")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="override profile keys before counting (YAML values; null removes a key), e.g. "
+                             "inference.offsets_for=null to price the paper's protocol")
     args = parser.parse_args()
     with open(args.config) as f:
         config = yaml.safe_load(f)
+    for assignment in args.set:
+        config = apply_override(config, assignment)
+        print(f"--set {assignment}")
     runs = all_runs(config)
-    for name in sorted(args.knobs, key=lambda k: k not in CONFIG_KNOBS):  # knobs that rebuild the plan first
-        config, runs = KNOBS[name](config, runs)
-        print(f"knob {name}: {KNOBS[name].__doc__.strip()}")
-    runs = _default_aliases(config, runs)
     jobs, per_table = budget(config, runs, args)
     pd.set_option("display.width", 200)
     print(f"\nLong-time Video jobs ({sum(args.lengths)} frames at 1x in {len(args.lengths)} video(s), "

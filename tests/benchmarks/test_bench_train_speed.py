@@ -17,7 +17,7 @@ def load_bench():
     return load_script("bench_train_speed")
 
 
-def test_lockstep_interleaves_and_drops_the_warm_up_round():
+def test_lockstep_interleaves_alternates_the_order_and_drops_the_warm_up_round():
     bench = load_bench()
     order, ticks = [], iter(range(100))
 
@@ -28,7 +28,7 @@ def test_lockstep_interleaves_and_drops_the_warm_up_round():
         return run
 
     seconds, losses = bench.run_lockstep({"a": step("a"), "b": step("b")}, rounds=2, clock=lambda: next(ticks))
-    assert order == ["a", "b"] * 3
+    assert order == ["a", "b", "b", "a", "a", "b"]
     assert seconds == {"a": [1, 1], "b": [1, 1]} and losses == {"a": 1.0, "b": 2.0}
 
 
@@ -36,6 +36,14 @@ def test_speedups_are_medians_of_per_round_ratios():
     bench = load_bench()
     seconds = {"official": [10.0, 20.0, 30.0], "ours": [5.0, 40.0, 10.0]}
     assert bench.speedups(seconds, "official") == {"ours": 2.0}  # ratios 2, 0.5, 3
+    assert bench.per_round_ratios(seconds, "official") == {"ours": [2.0, 0.5, 3.0]}
+
+
+def test_quartiles_interpolate_between_sorted_values():
+    bench = load_bench()
+    assert bench.quartiles([3.0, 1.0, 2.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+    assert bench.quartiles([1.0, 2.0]) == (1.25, 1.5, 1.75)
+    assert bench.quartiles([0.7]) == (0.7, 0.7, 0.7)
 
 
 def test_flop_count_of_a_matmul_forward_backward():
@@ -60,5 +68,7 @@ def test_runs_this_project_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["variants"] == ["ours", "ours_nchw"] and "speedup_ours_nchw_vs_ours" in result
+    assert result["speedup_ours_nchw_vs_ours_q1"] <= result["speedup_ours_nchw_vs_ours"] <= \
+        result["speedup_ours_nchw_vs_ours_q3"]
     assert result["gflop_per_fwd_bwd"] > 0 and result["loss"]["ours"] > 0
     assert abs(result["loss"]["ours"] - result["loss"]["ours_nchw"]) < 1e-4 * result["loss"]["ours"]

@@ -1,7 +1,6 @@
-"""config/synth/regime.yaml (the Long-time Video of the paper's memory regime, issue 14) with the
-element-count settings scaled by E/1620 meets the regime's requirements. The settings are computed
-here from the paper's values (xmem.memory.regime.PAPER), as the default profile will use them once
-the plan runs them."""
+"""The default profile (config/config.yaml with config/synth/default.yaml) is in the paper's memory
+regime (issue 14), and its element-count settings are the paper's values x E/1620, computed here from
+the paper's facts (xmem.memory.regime.PAPER) and the profile's frame sizes."""
 
 from __future__ import annotations
 
@@ -15,33 +14,45 @@ from xmem.data.synth.regime_facts import profile_regime
 from xmem.memory.regime import PAPER, elements_per_frame, regime_rows, scaled_elements
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
-PAPER_S1_RUN = (500, 1000, 2500, 10000, 20000)  # the Table S1 values the regime profile runs
+PAPER_S1_RUN = (500, 1000, 2500, 10000, 20000)  # the Table S1 values the default profile runs
+PAPER_S7_RUN = (500, 2500, 10000)  # the Fig. S7 LT_max values it runs
+PAPER_MULTISCALE_P = 512  # App. H: "we use P = 512 for a relaxed compression" (multi-scale evaluation)
 
 
-def _regime_inference() -> tuple[dict, list[int]]:
-    synth = load_synth_config(CONFIG / "synth" / "regime.yaml")
-    e = elements_per_frame(*long_video.frame_size(synth))
-    inference = dict(yaml.safe_load((CONFIG / "config.yaml").read_text())["inference"])
-    ltmax = [scaled_elements(v, e) for v in PAPER_S1_RUN]
-    inference.update(
-        memory={"long_video": {"num_prototypes": scaled_elements(PAPER.memory.num_prototypes, e),
-                               "max_long_term_elements": scaled_elements(PAPER.memory.max_long_term_elements, e)}},
-        prototype_counts=[scaled_elements(p, e) for p in PAPER.memory.prototype_counts],
-        ltmax_values=ltmax,
-    )
-    return inference, ltmax
+def _default() -> tuple[dict, object]:
+    return (yaml.safe_load((CONFIG / "config.yaml").read_text())["inference"],
+            load_synth_config(CONFIG / "synth" / "default.yaml"))
 
 
-def test_regime_profile_is_in_the_papers_regime():
-    inference, ltmax = _regime_inference()
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, load_synth_config(CONFIG / "synth" / "regime.yaml"), 0))}
-    assert inference["memory"]["long_video"] == {"num_prototypes": 4, "max_long_term_elements": 278}  # E = 45
+def test_default_element_counts_are_the_papers_times_e_over_1620():
+    inference, synth = _default()
+    e_long = elements_per_frame(*long_video.frame_size(synth))
+    e_short = elements_per_frame(synth.height, synth.width)
+    assert (e_long, e_short) == (45, 112)
+    scaled = lambda values, e: [scaled_elements(v, e) for v in values]  # noqa: E731
+    assert inference["memory"] == {
+        "long_video": {"num_prototypes": scaled_elements(PAPER.memory.num_prototypes, e_long),
+                       "max_long_term_elements": scaled_elements(PAPER.memory.max_long_term_elements, e_long)},
+        "short_video": {"num_prototypes": scaled_elements(PAPER.memory.num_prototypes, e_short),
+                        "max_long_term_elements": scaled_elements(PAPER.memory.max_long_term_elements, e_short)},
+    }
+    assert inference["memory"]["long_video"] == {"num_prototypes": 4, "max_long_term_elements": 278}
+    assert inference["memory"]["short_video"] == {"num_prototypes": 9, "max_long_term_elements": 691}
+    assert inference["prototype_counts"] == scaled(PAPER.memory.prototype_counts, e_long) == [2, 4, 7]
+    assert inference["ltmax_values"] == scaled(PAPER_S1_RUN, e_long) == [14, 28, 69, 278, 556]
+    assert inference["fps_ltmax_values"] == scaled(PAPER_S7_RUN, e_long) == [14, 69, 278]
+    assert inference["multiscale"]["num_prototypes"] == scaled_elements(PAPER_MULTISCALE_P, e_short) == 35
+
+
+def test_default_profile_is_in_the_papers_regime():
+    inference, synth = _default()
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}
     assert rows["consolidations per 1x video"].profile_low >= 15
     assert rows["long-term elements at 1x / LT_max (before eviction)"].profile_high < 1  # no eviction at 1x
     assert rows["long-term elements at 3x / LT_max (before eviction)"].profile_low > 1  # eviction at 3x
     assert rows["Fig. 1 window: shortest video / frame 200"].profile_low >= 1
     assert rows["longest absence / working-memory span (T_max*r)"].profile_low > 1
-    for value in ltmax:  # Table S1: evicts at 3x iff the paper's value does
+    for value in inference["ltmax_values"]:  # Table S1: evicts at 3x iff the paper's value does
         row = rows[f"Table S1 LT_max = {value}: 3x elements / LT_max"]
         assert (row.profile_low > 1) == (row.paper_value > 1)
     for name in ("frames per long video (1x)", "long video / short video length", "consolidations per 1x video",
@@ -50,9 +61,9 @@ def test_regime_profile_is_in_the_papers_regime():
         assert 0.5 <= rows[name].ratio_low <= rows[name].ratio_high <= 2, name
 
 
-def test_default_profile_is_not_yet_in_the_regime():
-    """The default's Long-time Video (60 + 100 frames) never consolidates at 1x: the reason the
-    regime overlay exists (this test flips when the default adopts it)."""
-    inference = yaml.safe_load((CONFIG / "config.yaml").read_text())["inference"]
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, load_synth_config(CONFIG / "synth" / "default.yaml"), 0))}
+def test_smoke_profile_is_not_in_the_regime():
+    """The smoke profile checks plumbing: its short long videos never consolidate at 1x."""
+    inference = yaml.safe_load((CONFIG / "smoke.yaml").read_text())["inference"]
+    synth = load_synth_config(CONFIG / "synth" / "smoke.yaml")
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}
     assert rows["consolidations per 1x video"].profile_low == 0

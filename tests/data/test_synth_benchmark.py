@@ -249,7 +249,7 @@ def test_describe_prints_the_regime_next_to_the_paper(bench, tmp_path, capsys):
     assert main(["synth", "--describe", str(profile), "--out", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
     assert main(["synth", "--describe", str(tmp_path / "missing.yaml")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "not found" in capsys.readouterr().err
 
 
 def test_cli(tmp_path, capsys):
@@ -258,3 +258,29 @@ def test_cli(tmp_path, capsys):
     assert (out / "manifest.json").is_file() and "long_video" in capsys.readouterr().out
     assert main(["synth", "--out", str(out), "--config", str(tmp_path / "none.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_bl30k_stand_in_has_the_real_layout_many_objects_and_every_frame_labelled(bench, cfg):
+    from xmem.training.sampling import SampleKey
+    from xmem.training.video_data import VideoClipDataset, bl30k_videos
+
+    root = bench / "BL30K"
+    videos = sorted(p.name for p in (root / "JPEGImages").iterdir())
+    assert len(videos) == cfg.bl30k.train.videos
+    manifest = json.loads((bench / "manifest.json").read_text())
+    entries = {e["name"]: e for e in manifest["videos"]["BL30K"]}
+    lo, hi = cfg.bl30k.train.scenario.objects
+    for name in videos:
+        frames = stems(root / "JPEGImages" / name, ".jpg")
+        assert stems(root / "Annotations" / name, ".png") == frames  # exact masks on every frame
+        labels = np.unique(np.concatenate([read_index_mask(root / "Annotations" / name / f"{f}.png").ravel()
+                                           for f in frames]))
+        assert 255 not in labels and lo <= entries[name]["objects"] <= hi  # no void, many objects
+        assert set(labels) - {0} <= set(range(1, entries[name]["objects"] + 1))
+        assert read_palette(root / "Annotations" / name / f"{frames[0]}.png")[:48] == DAVIS_PALETTE[:48]
+    # the training loader of the BL30K stage (official stage 1) reads it unchanged
+    loaded = bl30k_videos(root, min_frames=8)
+    assert sorted(v.name for v in loaded) == videos
+    clip = VideoClipDataset(loaded, num_frames=8, crop_size=32, is_bl30k=True, name="bl30k")
+    sample = clip[SampleKey(index=0, seed=(0, 1), max_skip=5, finetune=False)]
+    assert sample["images"].shape == (8, 3, 32, 32)

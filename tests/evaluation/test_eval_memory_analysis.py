@@ -32,6 +32,8 @@ def make_log(video: str, n: int, *, memory=None, cuda=None, peak=None, seconds=N
             "memory_bytes": nan if memory is None else memory,
             "work_elements": idx,
             "long_elements": 0,
+            "consolidations": 0,
+            "evicted_elements": 0,
             "rss_bytes": 1000 + idx,
             "cuda_allocated_bytes": nan if cuda is None else cuda,
             "cuda_peak_bytes": nan if peak is None else peak,

@@ -44,16 +44,17 @@ GT_EVERY = 3  # sparse ground truth: frames 0, 3, 6, ...
 MEM_EVERY = 3  # r on Long-time Video in this test profile
 SCORE_FILES = ("global_results.csv", "per-sequence_results.csv", "per-frame_results.csv")
 STAT_IDS = ["video", "frame_index", "frame"]
-STAT_MEMORY = ["is_memory_frame", "memory_bytes", "work_elements", "long_elements"]
+STAT_MEMORY = ["is_memory_frame", "memory_bytes", "work_elements", "long_elements", "consolidations",
+               "evicted_elements"]
 
 # --------------------------------------------------------------------------- planning
 PLAN_CONFIG = {
     "inference": {
-        "size": -1, "mem_every_short": 5, "mem_every_long": 10, "offsets": 3,
+        "size": -1, "mem_every_short": 5, "mem_every_long": 10, "hires_size": 160, "offsets": 3,
         "long_times": [1, 2, 3, 10], "prototype_counts": [64, 128], "ltmax_values": [500, 10000],
         "fps_ltmax_values": [500, 10000],
-        "multiscale": {"num_prototypes": 512, "davis_sizes": [-1], "davis_mem_every": [3, 5],
-                       "youtube_sizes": [-1, 144]},
+        "multiscale": {"num_prototypes": 512, "davis_sizes": [-1], "davis_mem_every": [3],
+                       "testdev_mem_every": [3, 5], "youtube_sizes": [-1, 144]},
     },
 }
 
@@ -94,16 +95,87 @@ def test_all_runs_covers_tables_figures_and_multiscale_members_once() -> None:
         assert {n.run for n in needs} <= set(runs), name
     expected = [
         Run("xmem", "LV10"), Run("stcn", "LV10", "sparse_insertion"),  # Fig. 7 only
-        Run("stcn", "LV1", "unbounded"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
+        Run("stcn", "LV1", "native_insertion"), Run("stcn", "LV3", "unbounded"),  # Fig. 1 / S7 only
         Run("xmem", "LV3", "ltmax500"), Run("xmem", "LV3", "default", 6), Run("copy", "LV1"),
-        Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17", "ms_s-1_r5_flip"),
-        Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y19", "ms_s-1_r5"),
+        Run("xmem", "D17", "ms"), Run("xmem", "D17", "ms_s-1_r3"), Run("xmem", "D17td", "ms_s-1_r5_flip"),
+        Run("xmem", "Y18", "ms_s144_r5"), Run("xmem", "Y18", "ms_s144_r5_flip"), Run("xmem", "Y19", "ms_s-1_r5"),
+        Run("xmem_bl30k", "D17td", "hires"), Run("xmem_bl30k", "Y19", "ms"),
     ]
     for run in expected:
         assert run in runs, run
     assert Run("copy", "LV1", "default", 3) not in runs  # copying the prompt ignores r
     assert Run("xmem", "Y18", "ms_s-1_r3") not in runs  # YouTube-VOS merges sizes only
+    assert Run("xmem", "D17", "ms_s-1_r5") not in runs  # r = 5 joins the merge on test-dev only
     assert Run("xmem", "LV3", "default", 5) not in runs  # offsets 0, 3, 6 for r = 10
+
+
+SCALED_CONFIG = {  # the default profile's kind of settings: element counts x E/1620 and the budget settings
+    "inference": {
+        **PLAN_CONFIG["inference"], "long_times": [1, 2, 3, 4, 5], "stcn_long_times": [1, 3, 5],
+        "memory": {"long_video": {"num_prototypes": 4, "max_long_term_elements": 278},
+                   "short_video": {"num_prototypes": 9, "max_long_term_elements": 691}},
+        "prototype_counts": [2, 4, 7], "prototype_grid_selections": ["usage"],
+        "ltmax_values": [14, 278, 556], "fps_ltmax_values": [14, 278],
+        "offsets_for": ["table1"], "stcn_unbounded_dataset": "LV1",
+    },
+}
+
+
+def test_grids_come_from_the_profile_and_its_default_run_is_not_run_twice() -> None:
+    runs = set(P.all_runs(SCALED_CONFIG))
+    lv_settings = {r.setting for r in runs if r.model == "xmem" and is_long(r.dataset)}
+    assert {"usage_p2", "usage_p7", "random_p4", "kmeans_p4", "ltmax14", "ltmax556"} <= lv_settings
+    assert not lv_settings & {"usage_p4", "ltmax278", "random_p2", "random_p7", "kmeans_p2", "kmeans_p7",
+                              "usage_p128", "ltmax10000", "ltmax500"}  # P = 4 / LT_max = 278 is "default"
+    tables = P.build_tables(SCALED_CONFIG)
+    t6 = [(r.setting, r.paper_setting) for r in tables["table6_consolidation"].rows]
+    assert t6 == [("Usage-based P = 2", "Usage-based P = 64"), ("Random P = 4", "Random P = 128"),
+                  ("K-means centroid P = 4", "K-means centroid P = 128"), ("Usage-based P = 4", "Usage-based P = 128"),
+                  ("Usage-based P = 7", "Usage-based P = 256"), ("No potentiation", ""), ("With potentiation", "")]
+    assert tables["table6_consolidation"].rows[3].cells[0].runs == (Run("xmem", "LV3", "default", 0),)
+    s1 = tables["tableS1_ltmax"]
+    assert [r.paper_setting for r in s1.rows] == ["LTmax=500", "LTmax=10000", "LTmax=20000"]
+    assert any("paper LTmax=1000, 2500, 5000, 30000: not run" in n for n in s1.notes)
+    stcn, xmem = P.fps_scaling_runs(SCALED_CONFIG)
+    assert stcn == Run("stcn", "LV1", "unbounded") and xmem == [(14, Run("xmem", "LV3", "ltmax14")),
+                                                                (278, Run("xmem", "LV3", "default"))]
+
+
+def test_budget_settings_cut_offsets_grid_and_lengths() -> None:
+    runs = set(P.all_runs(SCALED_CONFIG))
+    offsets_of = lambda model, setting, dataset: {r.offset for r in runs  # noqa: E731
+                                                 if (r.model, r.setting, r.dataset) == (model, setting, dataset)}
+    assert offsets_of("xmem", "default", "LV3") == {0, 3, 6}  # Table 1
+    assert offsets_of("stcn", "sparse_insertion", "LV1") == {0, 3, 6}  # Table 1, Fig. 1 right
+    for setting in ("ltmax14", "usage_p2", "random_p4", "no_potentiation", "eager_compression", "local_window"):
+        assert offsets_of("xmem", setting, "LV3") == {0}, setting  # Tables 6, 7, S1: offset 0
+    assert offsets_of("xmem", "sensory_only", "LV1") == {0}  # Table 4
+    assert Run("stcn", "LV3", "unbounded") not in runs and Run("stcn", "LV1", "unbounded") in runs
+    assert max(long_times(r.dataset) for r in runs if is_long(r.dataset)) == 5
+    assert {r.dataset for r in runs if r.model == "stcn" and r.setting == "sparse_insertion"} == {"LV1", "LV3", "LV5"}
+
+
+def test_without_budget_settings_the_plan_follows_the_papers_protocol() -> None:
+    runs = set(P.all_runs(PLAN_CONFIG))
+    for setting in ("ltmax500", "random_p64", "kmeans_p128", "usage_p64", "eager_compression"):
+        assert {r.offset for r in runs if r.setting == setting and r.dataset == "LV3"} == {0, 3, 6}, setting
+    assert {"random_p64", "random_p128", "kmeans_p64", "kmeans_p128", "usage_p64"} <= {r.setting for r in runs}
+    assert Run("stcn", "LV3", "unbounded") in runs
+    assert all(r.paper_setting == "" for r in P.build_tables(PLAN_CONFIG)["table6_consolidation"].rows)
+    bad = {"inference": {**PLAN_CONFIG["inference"], "offsets_for": ["table2"]}}
+    with pytest.raises(XMemError, match="inference.offsets_for: unknown table"):
+        P.build_tables(bad)
+    bad = {"inference": {**PLAN_CONFIG["inference"], "prototype_grid_selections": ["median"]}}
+    with pytest.raises(XMemError, match="prototype_grid_selections: unknown selection"):
+        P.build_tables(bad)
+
+
+def test_paper_counterpart_of_a_scaled_value() -> None:
+    assert P.paper_counterpart(7, 4, 128, (64, 128, 256)) == 256  # 224: nearest in ratio
+    assert P.paper_counterpart(69, 278, 10000, (500, 1000, 2500, 5000)) == 2500
+    assert P.paper_counterpart(1, 4, 128, (64, 128, 256)) is None  # 32: 2x from 64
+    assert P.paper_counterpart(128, 128, 128, (64, 128, 256)) == 128
+    assert P.paper_counterpart(5, 4, 128, ()) is None
 
 
 def test_groups_of_all_runs_put_each_offsets_longest_variant_first() -> None:
@@ -262,6 +334,12 @@ def test_memory_schedule_changes_the_masks(xmem_group, lv) -> None:
     assert (stats_of(o0, "alpha")["memory_bytes"] != stats_of(o1, "alpha")["memory_bytes"]).any()
     # consolidation happened in the part LV2 derives (T_max = 10 working-memory frames)
     assert stats_of(run_dir(xmem_group, "LV2", 0), "alpha")["long_elements"].max() > 0
+    # the consolidation counter rises exactly where the working memory shrinks (T_max -> T_min frames)
+    lv3 = stats_of(o0, "alpha")
+    shrinks = lv3["work_elements"].diff().fillna(0) < 0
+    rises = lv3["consolidations"].diff().fillna(lv3["consolidations"].iloc[0]) > 0
+    assert shrinks.any() and (shrinks == rises).all()
+    assert lv3["consolidations"].iloc[-1] == shrinks.sum()
 
 
 @pytest.mark.parametrize(("code", "offset"), DERIVED)

@@ -8,7 +8,16 @@ import pytest
 
 from xmem.errors import XMemError
 from xmem.experiments.paths import Run
-from xmem.experiments.settings import SETTINGS, inference_config, length_dependent, offsets
+from xmem.experiments.settings import (
+    SETTINGS,
+    Setting,
+    inference_config,
+    length_dependent,
+    ltmax_setting,
+    offsets,
+    prototype_setting,
+    setting_of,
+)
 from xmem.inference import cli
 from xmem.methods import get_method
 
@@ -68,7 +77,46 @@ def test_multiscale_member_config():
 
 
 def test_every_setting_is_known_and_only_sparse_insertion_depends_on_the_length():
-    assert set(ARGV) <= set(SETTINGS)
+    for name in ARGV:
+        setting_of(name)  # a named setting (SETTINGS) or a grid setting (kmeans_p64, ltmax500)
     assert [s for s in SETTINGS if length_dependent(s)] == ["sparse_insertion"]
     with pytest.raises(XMemError, match="unknown setting"):
         inference_config(Run("xmem", "D17", "nonsense"), CONFIG, get_method("xmem").memory)
+
+
+SCALED = {"inference": {**CONFIG["inference"], "multiscale": {"num_prototypes": 35},
+                        "memory": {"long_video": {"num_prototypes": 4, "max_long_term_elements": 278},
+                                   "short_video": {"num_prototypes": 9, "max_long_term_elements": 691}}}}
+
+
+@pytest.mark.parametrize(("dataset", "p", "ltmax"), [("LV1", 4, 278), ("LV3", 4, 278), ("LV10", 4, 278),
+                                                     ("D17", 9, 691), ("D16", 9, 691), ("Y18", 9, 691)])
+def test_runs_start_from_the_profiles_memory_of_their_dataset_kind(dataset, p, ltmax):
+    method = get_method("xmem")
+    memory = inference_config(Run("xmem", dataset), SCALED, method.memory).memory
+    assert (memory.num_prototypes, memory.max_long_term_elements) == (p, ltmax)
+    assert (memory.top_k, memory.strategy) == (method.memory.top_k, method.memory.strategy)  # the rest: the method's
+    assert inference_config(Run("xmem", dataset), CONFIG, method.memory).memory == method.memory  # absent: paper's
+
+
+def test_grid_settings_change_the_profiles_memory_by_their_value():
+    xmem = get_method("xmem").memory
+    memory = inference_config(Run("xmem", "LV3", "kmeans_p2", 3), SCALED, xmem).memory
+    assert (memory.prototype_selection, memory.num_prototypes, memory.max_long_term_elements) == ("kmeans", 2, 278)
+    memory = inference_config(Run("xmem", "LV3", "ltmax14"), SCALED, xmem).memory
+    assert (memory.prototype_selection, memory.num_prototypes, memory.max_long_term_elements) == ("usage", 4, 14)
+    assert setting_of("usage_p7") == Setting.of(prototype_selection="usage", num_prototypes=7)
+    assert not length_dependent("ltmax14") and not length_dependent("random_p2")
+    for bad in ("ltmax0", "usage_p", "median_p4", "ltmax14x"):
+        with pytest.raises(XMemError, match="unknown setting"):
+            setting_of(bad)
+    member = inference_config(Run("xmem", "D17", "ms_s-1_r3"), SCALED, xmem).memory
+    assert (member.num_prototypes, member.max_long_term_elements) == (35, 691)  # multiscale P, short LT_max
+
+
+def test_the_default_run_is_recognised_by_value():
+    assert prototype_setting("usage", 4, SCALED) == "default"
+    assert prototype_setting("usage", 128, SCALED) == "usage_p128"
+    assert prototype_setting("random", 4, SCALED) == "random_p4"
+    assert prototype_setting("usage", 128, CONFIG) == "default"  # no inference.memory: the paper's P
+    assert ltmax_setting(278, SCALED) == "default" and ltmax_setting(10000, SCALED) == "ltmax10000"

@@ -51,12 +51,17 @@ def fake_score(run: Run) -> float:
     return base - 0.01 * lv * (2 if run.model == "stcn" else 0) + 0.001 * run.offset
 
 
-def write_scores(config: dict, run: Run) -> None:
+def write_scores(config: dict, run: Run, jf: float | None = None) -> None:
     folder = Path(config["results"]) / run.path / "scores"
     folder.mkdir(parents=True, exist_ok=True)
-    jf = fake_score(run)
+    jf = fake_score(run) if jf is None else jf
     pd.DataFrame([{"J&F-Mean": jf, "J-Mean": jf - 0.02, "J-Recall": 0.9, "J-Decay": 0.0, "F-Mean": jf + 0.02,
                    "F-Recall": 0.9, "F-Decay": 0.0}]).to_csv(folder / "global_results.csv", index=False)
+    if run.dataset == "LV1":  # per-frame J of the annotated frames (the timeline)
+        frames = [f"{t:05d}" for t in range(0, LV_FRAMES, 20)]
+        pd.DataFrame([{"sequence": video, "object": obj, "frame": f, "J": jf, "F": jf}
+                      for video in VIDEOS for obj in (1, 2) for f in frames]).to_csv(
+            folder / "per-frame_results.csv", index=False)
 
 
 def growth_rate(run: Run) -> float:
@@ -71,7 +76,7 @@ def fake_log(run: Run, video: str, frames: int = STATS_FRAMES) -> pd.DataFrame:
     return pd.DataFrame({
         "video": video, "frame_index": index, "frame": [f"{i:05d}" for i in index], "process_seconds": seconds,
         "is_memory_frame": index % 10 == 0, "memory_bytes": memory, "work_elements": 0, "long_elements": 0,
-        "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
+        "consolidations": 0, "evicted_elements": 0, "rss_bytes": 10**8, "cuda_allocated_bytes": np.nan, "cuda_peak_bytes": np.nan,
     })[FRAME_COLUMNS]
 
 
@@ -156,10 +161,10 @@ def test_unknown_figure_is_a_one_line_error(tree: dict, tmp_path: Path) -> None:
 def test_missing_runs_are_skipped_and_footnoted(tree: dict, tmp_path: Path) -> None:
     from xmem.reporting.fig_scores import draw_length_scaling, draw_short_vs_long
 
-    missing = Run("stcn", "LV2", "sparse_insertion")
+    missing = Run("stcn", "LV3", "sparse_insertion")
     (Path(tree["results"]) / missing.path / "scores" / "global_results.csv").unlink()
     notes = draw_length_scaling(tree, tmp_path / "fig7.png")
-    assert any(n.startswith("skipped stcn LV2 sparse_insertion o0:") and "not found" in n for n in notes)
+    assert any(n.startswith("skipped stcn LV3 sparse_insertion o0:") and "not found" in n for n in notes)
     # a dataset the profile lacks: D17 absent from a real-data profile
     tree = {**tree, "synthetic": {**tree["synthetic"], "enabled": False}}
     notes = draw_short_vs_long(tree, tmp_path / "fig1.png")
@@ -206,8 +211,14 @@ def test_fig1_footnotes_the_fallback_window(tree: dict, tmp_path: Path) -> None:
 
 
 def test_fps_settings_names() -> None:
-    assert ltmax_setting(10000) == "default"
-    assert ltmax_setting(500) == "ltmax500"
+    paper = {"inference": {}}  # no inference.memory: the paper's LT_max = 10000 is the default run
+    assert ltmax_setting(10000, paper) == "default"
+    assert ltmax_setting(500, paper) == "ltmax500"
+    scaled = {"inference": {"memory": {"long_video": {"num_prototypes": 4, "max_long_term_elements": 278},
+                                       "short_video": {"num_prototypes": 9, "max_long_term_elements": 691}}}}
+    assert ltmax_setting(278, scaled) == "default"  # the profile's own LT_max, not the paper's
+    assert ltmax_setting(10000, scaled) == "ltmax10000"
+    assert ltmax_setting(691, scaled) == "ltmax691"  # the short videos' LT_max is not Long-time Video's
 
 
 def test_overlay_mask_blends_object_pixels_only() -> None:
@@ -281,6 +292,7 @@ def test_consolidation_figure_with_a_tiny_network(tmp_path: Path) -> None:
     # memory frames 0, 2, ..., 8: working memory reaches T_max = 5 frames at frame 8;
     # candidates are frames 2, 4, 6 (the first frame and the T_min - 1 newest stay)
     assert any("video clip; memory frames 00000, 00002, 00004, 00006, 00008;" in n for n in notes)
+    assert "dataset LV1, its longest video" in notes
     assert any("8 prototypes, 5 shown" in n for n in notes)
     width, height = png_size(out)
     assert width >= 500 and height >= 600
@@ -295,6 +307,8 @@ def test_consolidation_figure_without_consolidation_says_so(tmp_path: Path) -> N
     out = tmp_path / "figS1.png"
     notes = draw_consolidation(config, out, mem_every=10)  # 2 memory frames < T_max = 10
     assert notes and notes[0].startswith("settings: r = 10, T_min = 5, T_max = 10, P = 128")
+    assert any(n.startswith("no consolidation: longest LV1 video clip: 12 frames = 2 memory frames at r = 10; "
+                            "a consolidation needs T_max = 10 (about 91 frames)") for n in notes)
     assert png_size(out)[0] >= 500
 
 
@@ -308,6 +322,11 @@ def test_consolidation_figure_needs_weights(tmp_path: Path) -> None:
 def test_length_scaling_reports_the_least_squares_slopes(tree: dict, tmp_path: Path) -> None:
     from xmem.reporting.fig_scores import draw_length_scaling
 
+    from xmem.reporting.fig_common import planned_runs
+
+    for need in build_figures(tree)["fig7_length_scaling"]:  # every offset, scored like offset 0
+        for run in planned_runs(tree, need.run):
+            write_scores(tree, run, jf=fake_score(need.run))
     notes = draw_length_scaling(tree, tmp_path / "fig7.png")
     # fake scores: XMem 80 on every LVn, STCN 70 - 2n
     assert "fitted slopes (J&F points per n): XMem +0.00, STCN -2.00" in notes
@@ -323,3 +342,146 @@ def test_fig7_stcn_points_follow_stcn_long_times() -> None:
     del config["inference"]["stcn_long_times"]
     needs = [need.run for need in build_figures(config)["fig7_length_scaling"]]
     assert sorted(r.dataset for r in needs if r.model == "stcn") == ["LV1", "LV2", "LV3", "LV4"]
+
+
+def test_fig1_left_is_in_bytes_per_second_at_24_fps_with_stcn_at_its_native_insertion(tree: dict) -> None:
+    """Issue 15 item 4 (§4.1): per-frame increase x 24, STCN's measured at r = 5 before any cap."""
+    from xmem.experiments.plan import FIG1_MEMORY_RUNS
+    from xmem.experiments.settings import mem_every
+    from xmem.reporting.fig_scores import PAPER_FPS, memory_points
+
+    stcn = FIG1_MEMORY_RUNS["stcn"]
+    assert mem_every(stcn.dataset, stcn.setting, tree) == 5 and stcn.setting != "unbounded"
+    # the r = 10 unbounded run must not be what the figure reads: give it no growth at all
+    flat = fake_log(Run("stcn", "LV1", "unbounded"), "vidA").assign(memory_bytes=1000)
+    flat.to_csv(Path(tree["results"]) / Run("stcn", "LV1", "unbounded").path / "stats" / "vidA.csv", index=False)
+    points = {model: (g.bytes_per_frame * PAPER_FPS, jf) for model, g, jf in memory_points(tree, Notes())}
+    assert PAPER_FPS == 24
+    assert points["stcn"] == (pytest.approx(4000.0 / 10 * 24), pytest.approx(70.0))
+    assert points["xmem"] == (pytest.approx(400.0 / 10 * 24), pytest.approx(80.0))
+
+
+def test_fig1_axes_name_the_datasets_behind_them(tree: dict) -> None:
+    from xmem.reporting.fig_scores import dataset_source
+
+    assert dataset_source("D17", tree) == "DAVIS 2017 val (synthetic stand-in, xmem synth)"
+    real = {**tree, "synthetic": {**tree["synthetic"], "enabled": False},
+            "datasets": {**tree["datasets"], "LV1": "/datasets/long_video"}}
+    assert dataset_source("LV1", real) == "Long-time Video 1× (/datasets/long_video)"
+    assert dataset_source("D17", real) == "DAVIS 2017 val (not configured)"
+# --------------------------------------------------------------------------- titles, labels, legends
+class Captured:
+    """The Figure, title and kind a drawing function hands to save_figure (then saved as usual)."""
+
+    def __init__(self, module, monkeypatch):
+        self.calls = []
+        real = module.save_figure
+
+        def capture(fig, out_png, config, title, notes, measured=True):
+            self.calls.append((fig, title, measured))
+            real(fig, out_png, config, title, notes, measured)
+
+        monkeypatch.setattr(module, "save_figure", capture)
+
+    @property
+    def fig(self):
+        return self.calls[-1][0]
+
+
+def legend_texts(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def outside_axes(ax) -> bool:
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    return not legend.overlaps(ax.get_window_extent(renderer))
+
+
+def test_fig4_is_an_illustration_without_profile_in_its_title(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.reporting import fig_similarity
+    from xmem.reporting.fig_common import figure_title
+
+    captured = Captured(fig_similarity, monkeypatch)
+    draw_figure("fig4_similarity", tree, tmp_path / "f.png")
+    (fig, title, measured), = captured.calls
+    assert measured is False and fig._suptitle.get_text() == "Fig. 4: similarity functions in 2-D"
+    assert figure_title("Fig. 7", tree) == "Fig. 7 — synthetic profile"
+
+
+def test_fig1_labels_are_in_a_legend_beside_the_axes(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.reporting import fig_scores
+
+    captured = Captured(fig_scores, monkeypatch)
+    draw_figure("fig1_memory_vs_quality", tree, tmp_path / "left.png")
+    ax = captured.fig.axes[0]
+    assert not ax.texts  # no label drawn on top of a point
+    texts = legend_texts(ax)
+    assert "XMem (measured): 960 B/s, D17 J&F 80.0" in texts  # 40 B per frame x 24 FPS
+    assert "XMem (paper, Table 2): D17 J&F 86.2" in texts and "STCN (paper, Table 2): D17 J&F 85.4" in texts
+    assert outside_axes(ax)
+    assert "frames 100→200" in ax.get_xlabel() and "frames 100→200" in captured.fig._suptitle.get_text()
+    draw_figure("fig1_short_vs_long", tree, tmp_path / "right.png")
+    ax = captured.fig.axes[0]
+    assert not ax.texts and outside_axes(ax)
+    assert "XMem (paper, Tables 1-2): LV1 89.8, D17 86.2" in legend_texts(ax)
+
+
+def test_fig1_title_names_the_frames_actually_measured(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.experiments.plan import FIG1_MEMORY_RUNS
+    from xmem.reporting import fig_scores
+
+    for run in FIG1_MEMORY_RUNS.values():
+        stats = Path(tree["results"]) / run.path / "stats"
+        for video in VIDEOS:
+            fake_log(run, video, frames=60).to_csv(stats / f"{video}.csv", index=False)
+    captured = Captured(fig_scores, monkeypatch)
+    draw_figure("fig1_memory_vs_quality", tree, tmp_path / "left.png")
+    assert "frames 0→59" in captured.fig._suptitle.get_text()
+    assert "100→200" not in captured.fig.axes[0].get_xlabel()
+
+
+def test_fig7_has_error_bars_where_offsets_exist(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.reporting import fig_scores
+    from xmem.reporting.fig_common import planned_runs
+
+    runs = planned_runs(tree, Run("xmem", "LV1"))
+    offsets = [r.offset for r in runs]
+    assert len(offsets) == tree["inference"]["offsets"] > 1 and offsets[0] == 0
+    for run in runs:
+        write_scores(tree, run)
+    captured = Captured(fig_scores, monkeypatch)
+    draw_figure("fig7_length_scaling", tree, tmp_path / "f.png")
+    ax = captured.fig.axes[0]
+    xmem, stcn = ax.containers[:2]
+    assert xmem.has_yerr and stcn.has_yerr  # both ran several LV1 offsets (Fig. 1 right needs them)
+    # the XMem LV1 point is the mean over the offsets: 80 + 0.1 * mean(offsets)
+    assert xmem.lines[0].get_ydata()[0] == pytest.approx(80 + 0.1 * np.mean(offsets))
+
+
+def test_figS7_draws_one_panel_per_video(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.reporting import fig_fps
+
+    from xmem.experiments.plan import fps_scaling_runs
+
+    stcn_run = fps_scaling_runs(tree)[0]  # STCN without cap on the profile's stcn_unbounded_dataset
+    stats = Path(tree["results"]) / stcn_run.path / "stats"
+    fake_log(stcn_run, "vidB", frames=120).to_csv(stats / "vidB.csv", index=False)
+    captured = Captured(fig_fps, monkeypatch)
+    draw_figure("figS7_fps_scaling", tree, tmp_path / "f.png")
+    axes = captured.fig.axes
+    assert [ax.get_title() for ax in axes] == ["vidA (260 processed frames)", "vidB (260 processed frames)"]
+    stcn_b = [line for line in axes[1].lines if line.get_label() == "STCN (unbounded memory)"][0]
+    assert len(stcn_b.get_xdata()) == 120  # vidB's own curve, not an average with vidA
+
+
+def test_figS3_outlines_objects_and_names_them_in_a_legend(tree: dict, tmp_path: Path, monkeypatch) -> None:
+    from xmem.reporting import fig_qualitative
+
+    captured = Captured(fig_qualitative, monkeypatch)
+    draw_figure("figS3_qualitative", tree, tmp_path / "f.png")
+    legends = [ax.get_legend() for ax in captured.fig.axes if ax.get_legend()]
+    assert len(legends) == 1 and [t.get_text() for t in legends[0].get_texts()] == ["object 1", "object 2"]
+    mask_axes = captured.fig.axes[1:4]  # first column: XMem, STCN, ground truth
+    assert all(ax.collections for ax in mask_axes)  # contour lines drawn on every mask

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -14,7 +16,16 @@ from PIL import Image
 from xmem.reporting.claims import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED, check_claims
 from xmem.reporting.paper import TABLE_NAMES
 from xmem.experiments.plan import build_tables
-from xmem.reporting.report import benchmark_times, display_table, machine_info, write_report
+from xmem.reporting.report import (
+    benchmark_times,
+    display_table,
+    machine_info,
+    scale_line,
+    wall_time_line,
+    write_report,
+)
+from xmem.reporting.vocabulary import ABBREVIATIONS, TABLE_CAPTIONS
+from xmem.reporting.wall_time import wall_time, write_start_marker
 from xmem.reporting.run_results import RunResults
 from xmem.reporting.tables import TableInputs, build_table, write_table
 
@@ -169,13 +180,105 @@ def test_report_lists_every_table_and_embeds_every_figure(tmp_path: Path) -> Non
     write_report(config, csvs, pngs, out_md, out_html)
     md, page = out_md.read_text(), out_html.read_text()
     for name in TABLE_NAMES:
-        assert f"### {name}" in md and f"<h3>{name}</h3>" in page
+        assert f"### {name}" in md and f">{name}</h3>" in page
     assert len(re.findall(r"src='data:image/png;base64,", page)) == len(pngs)
     assert md.count("](figures/") == len(pngs)  # Markdown links the PNGs relative to the report
     assert "XMem reproduction report — synthetic profile" in md
     assert "| synth | 1 | 3723.0 | 1:02:03 |" in md
+    assert "### Memory regime of the long videos" in md
+    assert "<h3 id='memory-regime'>Memory regime of the long videos</h3>" in page
     assert md.count(f"**{NOT_MEASURABLE}**") == 11  # nothing measured: no claim can be judged
     assert page.count("<tr class=\"measured\">") == sum(
         (pd.read_csv(p)["source"].str.startswith("measured")).sum() for p in csvs)
     assert page.count("<tr class=\"paper\">") == sum((pd.read_csv(p)["source"] == "paper").sum() for p in csvs)
     assert not [p for p in out_md.parent.iterdir() if p.name.startswith(".")]  # no temporary files left
+    check_structure(md, page, tables={n: pd.read_csv(p) for n, p in zip(TABLE_NAMES, csvs)})
+
+
+def check_structure(md: str, page: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Contents with working anchors, a caption per table, abbreviations once, the wall time first."""
+    links = re.findall(r"^\s*- \[[^\]]+\]\(#([a-z0-9-]+)\)$", md.split("## Contents")[1].split("<a id=")[0], re.M)
+    assert len(links) == len(set(links)) >= 8 + len(TABLE_NAMES) + 3
+    for anchor in links:
+        assert md.count(f'<a id="{anchor}"></a>') == 1 and page.count(f"id='{anchor}'") == 1, anchor
+        assert f"href='#{anchor}'" in page
+    for name in TABLE_NAMES:
+        section = md.split(f"### {name}\n")[1]
+        assert section.lstrip().startswith(f"*{TABLE_CAPTIONS[name]}"), name
+        assert f"<caption>{html.escape(TABLE_CAPTIONS[name], quote=False)}" in page
+        if "hardware" in tables[name].columns:
+            assert "NVIDIA V100" in section.split("\n\n")[0]  # the caption names both hardwares
+    for code, _ in ABBREVIATIONS:
+        assert md.count(f"- **{code}**:") == 1, code
+    assert md.index("**Wall time:**") < md.index("## Machine") < md.index("## Time per rule group")
+    assert "**Scale:**" in md
+
+
+def test_scale_line_compares_a_measured_score_with_the_paper() -> None:
+    tables = {"table2_short_video": table(row("paper", "XMem", **{"D17 J&F": 86.2}),
+                                          row(MEASURED, "XMem", **{"D17 J&F": 36.7}))}
+    assert scale_line(tables) == ("**Scale:** measured XMem D17 J&F 36.7 vs paper 86.2 (-49.5 points): a "
+                                  "small-scale analogue of the paper's experiments: compare the direction of effects "
+                                  "between rows, not the values with the paper's.")
+    tables["table2_short_video"].loc[1, "D17 J&F"] = 84.0
+    assert "(-2.2 points): within 5 points of the paper" in scale_line(tables)
+    tables["table2_short_video"].loc[1, "D17 J&F"] = np.nan  # falls back to the next cell, then gives up
+    assert scale_line(tables).startswith("**Scale:** no XMem score was measured")
+    tables["table1_long_time_video"] = table(row("paper", "XMem", **{"LV1 J&F": 89.8}),
+                                             row(MEASURED, "XMem", **{"LV1 J&F": 50.0}))
+    assert "measured XMem LV1 J&F 50.0 vs paper 89.8" in scale_line(tables)
+
+
+def test_wall_time_from_the_start_marker_and_the_benchmark_files(tmp_path: Path) -> None:
+    import os
+
+    now = 1_000_000.0
+    write_start_marker(tmp_path, now=now - 600)
+    bench = tmp_path / "benchmarks"
+    (bench / "runs").mkdir(parents=True)
+    for name, seconds, end in (("synth.tsv", 100.0, now - 800), ("runs/a.tsv", 300.0, now - 60),
+                               ("runs/b.tsv", 250.0, now - 30)):
+        path = bench / name
+        path.write_text(f"s\th:m:s\n{seconds}\t0\n")
+        os.utime(path, (end, end))
+    clock = wall_time(tmp_path, now=now)
+    assert clock.invocation_seconds == pytest.approx(600.0)
+    assert clock.span_seconds == pytest.approx(900.0)  # the synth job started before this invocation
+    assert clock.job_seconds == pytest.approx(650.0) and clock.jobs == 3
+    line = wall_time_line(clock)
+    assert line.startswith("**Wall time:** 0:10:00 (h:mm:ss) for the workflow invocation")
+    assert "the 3 jobs whose outputs are shown ran within 0:15:00" in line and "sum to 0:10:50" in line
+    (tmp_path / "logs" / "workflow_start.json").unlink()
+    assert wall_time_line(wall_time(tmp_path, now=now)).startswith("**Wall time:** unknown for this invocation")
+
+
+def test_report_regime_section_is_computed_from_the_profile_and_its_data(tmp_path: Path) -> None:
+    from xmem.reporting.document import to_html, to_markdown
+    from xmem.reporting.regime_section import regime_section
+
+    def render(config):
+        section = regime_section(config)
+        return to_markdown("t", "b", [section], tmp_path), to_html("t", "b", [section])
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["data"] = str(tmp_path / "data")
+    md, _ = render(config)  # no generated data: from the configuration
+    assert "from the configuration (default.yaml; no generated data" in md
+    assert "| consolidations per 1x video | 25 | 45 | 0.56× |" in md
+    assert "| P (prototypes per consolidation) | 4 elements | 128 elements | 0.03× |" in md
+    manifest = {"videos": {"long_video": [{"frames": 2000}], "DAVIS": [{"split": "val", "frames": 40},
+                                                                       {"split": "train", "frames": 99}]},
+                "datasets": {"long_video": {"longest_absence": 300}}}
+    root = tmp_path / "data" / "synthetic"
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    md, page = render(config)
+    assert "from the generated data" in md
+    assert "| frames per long video (1x) | 2,000 frames | 2,333 frames | 0.86× |" in md
+    assert "| consolidations per 1x video | 39 | 45 | 0.87× |" in md  # 200 memory frames: 1 + (200 - 10) // 5
+    assert "| long video / short video length | 50x |" in md  # val videos only
+    assert "<td>consolidations per 1x video</td><td>39</td>" in page
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    md, _ = render(paper)
+    assert "the paper's description of Long-time Video" in md
+    assert "| consolidations per 1x video | 45 | 45 | 1× |" in md

@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workflow_helpers import REPO, snakemake
+from workflow_helpers import REPO, snakemake, workflow_config
 from xmem.reporting.paper import column_label, paper_table
 from xmem.experiments.paths import group_marker
-from xmem.experiments.plan import build_tables
+from xmem.experiments.plan import FIGURE_NAMES, build_tables
+from xmem.reporting.long_table import COLUMNS as LONG_COLUMNS
+from xmem.reporting.vocabulary import STORE_MEMORY_METRIC
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +40,7 @@ def test_smoke_profile_end_to_end(tmp_path):
 
 
 def check_tables(smoke_run: Path) -> None:
-    import yaml
-
-    config = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    config = workflow_config(REPO / "config/smoke.yaml")  # as the workflow merges it over config/config.yaml
     for name, spec in build_tables(config).items():
         table = pd.read_csv(smoke_run / "tables" / f"{name}.csv")
         paper = paper_table(name)
@@ -56,7 +56,8 @@ def check_tables(smoke_run: Path) -> None:
             assert (row["method"], str(row["setting"]) if isinstance(row["setting"], str) else "") == (
                 spec_row.method, spec_row.setting)
             for cell in spec_row.cells:
-                value = row[column_label(cell.dataset, cell.metric)]
+                metric = STORE_MEMORY_METRIC if cell.kind == "memory_mb" else cell.metric  # CPU profile
+                value = row[column_label(cell.dataset, metric)]
                 if pd.isna(value):
                     assert isinstance(row["note"], str) and row["note"], f"{name}: empty cell without a reason"
 
@@ -71,15 +72,30 @@ def check_scores(smoke_run: Path) -> None:
 
 
 def check_figures_and_report(smoke_run: Path) -> None:
-    for name in ("fig1_memory_vs_quality", "fig1_short_vs_long", "fig4_similarity", "fig7_length_scaling",
-                 "figS1_consolidation", "figS3_qualitative", "figS7_fps_scaling"):
+    for name in FIGURE_NAMES:
         png = smoke_run / "figures" / f"{name}.png"
         assert png.stat().st_size > 10_000, name
     html = (smoke_run / "report.html").read_text()
-    assert len(re.findall(r"data:image/png;base64,", html)) == 7
+    assert len(re.findall(r"data:image/png;base64,", html)) == len(FIGURE_NAMES) == 8
     assert "smoke" in html and "table7_long_video_strategies" in html
     md = (smoke_run / "report.md").read_text()
     assert "tableS10_S11_multiscale" in md
+    assert md.index("## Contents") < md.index("**Wall time:**") < md.index("## Machine")
+    assert re.search(r"\*\*Wall time:\*\* \d+:\d\d:\d\d \(h:mm:ss\) for the workflow invocation", md)
+    assert "](tables/results_long.csv)" in md
+    long = pd.read_csv(smoke_run / "tables" / "results_long.csv")
+    assert tuple(long.columns) == LONG_COLUMNS
+    assert long["setting"].map(type).eq(str).all() and long["note"].map(type).eq(str).all()
+    measured = long[long["source"] == "measured"]
+    assert (measured["profile"] == "smoke").all() and measured["value"].notna().any()
+    xmem_d17 = measured[(measured["table"] == "table2_short_video") & (measured["method"] == "XMem")
+                        & (measured["dataset"] == "D17") & (measured["metric"] == "J&F")]["value"].iloc[0]
+    wide = pd.read_csv(smoke_run / "tables" / "table2_short_video.csv")
+    shown = wide[(wide["source"] == "measured (smoke)") & (wide["method"] == "XMem")]["D17 J&F"].iloc[0]
+    assert abs(xmem_d17 - shown) <= 0.05 + 1e-9  # the same number, unrounded
+    s1 = pd.read_csv(smoke_run / "tables" / "tableS1_ltmax.csv")
+    assert s1.columns[3] == "hardware" and f"LV3 {STORE_MEMORY_METRIC}" in s1.columns
+    assert (smoke_run / "tables" / "README.md").is_file()
 
 
 def check_rerun_of_one_table(smoke_run: Path) -> None:

@@ -11,7 +11,7 @@ from workflow_helpers import REPO, snakemake
 
 TABLE_TARGETS = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8", "tableS1",
                  "tableS2", "tableS3", "tableS4", "tableS5_S9", "tableS10_S11"]
-FIGURE_TARGETS = ["fig1", "fig4", "fig7", "figS1", "figS3", "figS7"]
+FIGURE_TARGETS = ["fig1", "fig4", "fig7", "figS1", "figS3", "figS7", "timeline"]
 
 
 def job_counts(stdout: str) -> dict[str, int]:
@@ -28,8 +28,8 @@ def test_dry_run_of_every_target(workdir, profile):
     result = snakemake(workdir, *TABLE_TARGETS, *FIGURE_TARGETS, "report", "-n", "--configfile", str(REPO / profile))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert counts["make_table"] == 14 and counts["make_figure"] == 7 and counts["report"] == 1
-    assert counts["train"] == 10 and counts["synth"] == 1
+    assert counts["make_table"] == 14 and counts["make_figure"] == 8 and counts["report"] == 1
+    assert counts["train"] == 12 and counts["synth"] == 1  # ten models, XMem* and the ablation reference
     assert counts["run_group"] > 0 and "infer" not in counts  # one job per group of runs
 
 
@@ -37,8 +37,8 @@ def test_single_table_needs_only_its_runs(workdir):
     result = snakemake(workdir, "table5", "-n", "--configfile", str(REPO / "config/smoke.yaml"))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    # Table 5: four models on Y18 and D17 (one job per model and dataset)
-    assert counts["train"] == 4 and counts["run_group"] == 8 and counts["make_table"] == 1
+    # Table 5: four models and the equal-budget reference on Y18 and D17 (one job per model and dataset)
+    assert counts["train"] == 5 and counts["run_group"] == 10 and counts["make_table"] == 1
 
 
 def test_official_weights_skip_training(workdir, tmp_path):
@@ -62,7 +62,7 @@ def test_paper_profile_with_datasets_on_disk(workdir, tmp_path):
     result = snakemake(workdir, "report", "-n", "--configfile", str(path))
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
-    assert "synth" not in counts and counts["train"] == 10 and counts["run_group"] > 0
+    assert "synth" not in counts and counts["train"] == 11 and counts["run_group"] > 0
 
 
 def test_missing_dataset_path_is_a_clear_error(workdir, tmp_path):

@@ -7,7 +7,7 @@ from xmem.experiments import groups as G
 from xmem.experiments import plan as P
 from xmem.experiments.datasets import check_real_datasets, dataset_layout
 from xmem.experiments.paths import GROUP_MARKER_PATTERN, group_marker
-from xmem.experiments.profile import COPY_MODEL, run_availability, run_unavailable, weights_path as profile_weights
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, run_availability, run_unavailable, weights_path as profile_weights
 from xmem.experiments.settings import MULTISCALE
 from xmem.experiments.plan import multiscale_members
 

@@ -15,7 +15,7 @@ rule run_group:
     params:
         job=group_job,
     wildcard_constraints:
-        model=one_of(P.MODELS + (COPY_MODEL,)),
+        model=one_of(P.MODELS + (COPY_MODEL, RELEASED_STCN)),
         setting=one_of(key[2] for key in GROUP_RUNS if key[2] != MULTISCALE),
         dataset=one_of(GROUP_DATASETS),
     log:

@@ -21,24 +21,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-import zipfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
 
 from xmem.errors import XMemError
 from xmem.evaluation.engine import FrameJob, per_frame_table, score_jobs
 from xmem.evaluation.inputs import check_predictions_exist, list_frames, list_sequences, read_mask
 from xmem.evaluation.metrics import DEFAULT_BOUND_TH
+from xmem.evaluation.submission import SUBMISSION_ZIP  # noqa: F401  (re-exported for xmem evaluate)
 from xmem.evaluation.results import YOUTUBE_GLOBAL_COLUMNS, YOUTUBE_SEQUENCE_COLUMNS, EvaluationResult
-from xmem.utils.atomic import atomic_path
 
 log = logging.getLogger(__name__)
-
-SUBMISSION_ZIP = "submission.zip"
 
 
 def _load_json(path: Path, option: str) -> dict:
@@ -213,26 +209,6 @@ def write_youtube_submission(pred_root: str | os.PathLike, out_zip: str | os.Pat
     Every PNG header is checked to be a palette or grayscale index mask. Folders whose name starts
     with ``.`` or ``_`` are not videos (``xmem infer`` writes its per-frame CSVs into ``_stats/``).
     """
-    root = prediction_root(pred_root)
-    videos = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    if not videos:
-        raise XMemError(f"--pred {root}: no video folders to put in the submission")
-    out_zip = Path(out_zip)
-    n_files = 0
-    with atomic_path(out_zip) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-        for video in videos:
-            pngs = sorted(p for p in video.iterdir() if p.suffix.lower() == ".png")
-            if not pngs:
-                raise XMemError(f"{video}: no PNG masks in the predicted video folder")
-            for png in pngs:
-                try:
-                    with Image.open(png) as img:
-                        mode = img.mode
-                except (UnidentifiedImageError, OSError) as exc:
-                    raise XMemError(f"{png}: cannot read mask image ({exc}); replace the corrupt file") from None
-                if mode not in ("P", "L"):
-                    raise XMemError(f"{png}: mask has image mode {mode!r}; submissions need palette (P) index PNGs")
-                archive.write(png, f"Annotations/{video.name}/{png.name}")
-                n_files += 1
-    log.info("wrote %s (%d masks of %d videos)", out_zip, n_files, len(videos))
-    return out_zip
+    from xmem.evaluation.submission import write_mask_archive
+
+    return write_mask_archive(prediction_root(pred_root), out_zip, "Annotations/")

@@ -74,6 +74,7 @@ class DatasetLayout:
     scorable: bool = True
     reason: str = ""  # why it cannot be run / scored
     source: str = ""  # the dataset the n× variant is built from (LV<n>, n > 1)
+    server: bool = False  # scored by an evaluation server: runs write its archive (xmem.evaluation.submission)
 
     @property
     def data_root(self) -> str:
@@ -125,7 +126,8 @@ def dataset_layout(code: str, config: dict) -> DatasetLayout:
         testdev = EvalSpec("davis", os.path.join(root, "test-dev-gt", "Annotations", "480p"),
                            sequences=os.path.join(root, "test-dev", "ImageSets", "2017", "test-dev.txt"))
         reason = "" if synthetic else "DAVIS 2017 test-dev ground truth is not public: submit the masks to the evaluation server"
-        return DatasetLayout(code, DatasetRef("d17", root, "test-dev"), testdev, scorable=synthetic, reason=reason)
+        return DatasetLayout(code, DatasetRef("d17", root, "test-dev"), testdev, scorable=synthetic, reason=reason,
+                             server=not synthetic)
     if code in ("Y18", "Y19"):
         root = os.path.join(synthetic_root(config), "YouTube2018" if code == "Y18" else "YouTube2019") if synthetic else real.get(code)
         if not root:
@@ -136,7 +138,8 @@ def dataset_layout(code: str, config: dict) -> DatasetLayout:
             return DatasetLayout(code, ref, EvalSpec("youtube", os.path.join(root, "valid_gt"), meta=meta,
                                                      seen_categories=os.path.join(root, "seen_categories.txt")))
         return DatasetLayout(code, ref, EvalSpec("youtube", "", meta=meta), scorable=False,
-                             reason="YouTube-VOS validation ground truth is not public: submit the zip to the evaluation server")
+                             reason="YouTube-VOS validation ground truth is not public: submit the zip to the evaluation server",
+                             server=True)
     raise XMemError(f"unknown dataset code {code!r}")
 
 

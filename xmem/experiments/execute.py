@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import shutil
 import time
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from xmem.evaluation.submission import write_submission
 from xmem.experiments.groups import GroupJob, MultiscaleJob, RunSpec
-from xmem.experiments.paths import RunPaths
+from xmem.experiments.paths import HARDWARE_FILE, RunPaths
 from xmem.experiments.settings import is_long
 from xmem.inference.baselines import copy_first_frame
 from xmem.inference.config import InferenceConfig
@@ -100,6 +102,19 @@ def load_job_network(job: GroupJob) -> SegmentationNetwork | None:
     return prepare_network(get_method(job.method).load(job.weights, device), device)
 
 
+def describe_hardware(device: str) -> str:
+    """The hardware FPS and memory were measured on (written to each run's ``hardware.txt``)."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(torch.device(device))}"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"CPU {model}, {torch.get_num_threads()} torch thread(s)"
+
+
 def run_group(job: GroupJob) -> list[RunRecord]:
     """Infer (or derive) and score every run of ``job``, then write its marker."""
     job.marker.unlink(missing_ok=True)
@@ -119,8 +134,12 @@ def run_group(job: GroupJob) -> list[RunRecord]:
         else:
             derive_prefix_run(source, run)
         produced = time.perf_counter()
+        if network is not None:
+            write_text_atomic(run.run_dir / HARDWARE_FILE, describe_hardware(job.device) + "\n")
         if run.evaluation is not None:
             run.evaluation.score(run.paths.masks, run.paths.scores)
+        if run.server:
+            write_submission(run.run.dataset, run.paths.masks, run.paths.submission)
         done = time.perf_counter()
         records.append(RunRecord(run.run_dir, source.run_dir if source else None, run.evaluation is not None,
                                  round(produced - start, 3), round(done - produced, 3)))
@@ -142,4 +161,6 @@ def merge_multiscale(job: MultiscaleJob) -> None:
         summary.to_csv(tmp, index=False)
     if job.evaluation is not None:
         job.evaluation.score(job.paths.masks, job.paths.scores)
+    if job.server:
+        write_submission(job.code, job.paths.masks, job.paths.submission)
     write_text_atomic(job.marker, f"{job.paths.root}\n")

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from xmem.experiments.datasets import DatasetRef, EvalSpec, dataset_layout
 from xmem.experiments.paths import Run, RunPaths, group_marker
-from xmem.experiments.profile import COPY_MODEL, run_availability
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, run_availability
 from xmem.experiments.settings import MULTISCALE, inference_config, is_long, is_multiscale_member, length_dependent, long_times
 from xmem.inference.config import InferenceConfig
 from xmem.methods import get_method
@@ -54,6 +54,7 @@ class RunSpec:
     paths: RunPaths
     save: str | None = None
     evaluation: EvalSpec | None = None
+    server: bool = False  # write the evaluation server's archive (paths.submission) after inference
 
     @property
     def run_dir(self) -> Path:
@@ -91,12 +92,12 @@ def run_spec(run: Run, config: dict) -> RunSpec:
         inference = inference_config(run, config, method.memory)
         method.check(inference.memory)
     return RunSpec(run, layout.ref, inference, RunPaths.of(config["results"], run), save,
-                   layout.evaluation if scorable else None)
+                   layout.evaluation if scorable else None, server=layout.server and not scorable)
 
 
 def model_method(model: str) -> str:
     """The registered method a plan model (``xmem_no_sensory``, ``stcn``, ...) is an instance of."""
-    return "stcn" if model == "stcn" else "xmem"
+    return "stcn" if model in ("stcn", RELEASED_STCN) else "xmem"
 
 
 def group_job(config: dict, runs: tuple[Run, ...], weights: str | None) -> GroupJob:
@@ -121,6 +122,8 @@ class MultiscaleJob:
     paths: RunPaths  # the merged run (offset 0)
     members: tuple[RunPaths, ...]
     evaluation: EvalSpec | None = None
+    server: bool = False  # write the evaluation server's archive of the merged masks
+    code: str = ""  # the dataset code (D17td, Y18, ...) of the merged run
 
 
 def multiscale_job(config: dict, model: str, dataset: str) -> MultiscaleJob:
@@ -130,6 +133,7 @@ def multiscale_job(config: dict, model: str, dataset: str) -> MultiscaleJob:
     merged = Run(model, dataset, MULTISCALE)
     layout = dataset_layout(dataset, config)
     members = tuple(RunPaths.of(config["results"], Run(model, dataset, m)) for m in multiscale_members(dataset, config))
+    scorable = run_availability(merged, config)[0]
     return MultiscaleJob(Path(group_marker(config["results"], group_key(merged))), layout.ref,
                          RunPaths.of(config["results"], merged), members,
-                         layout.evaluation if run_availability(merged, config)[0] else None)
+                         layout.evaluation if scorable else None, server=layout.server and not scorable, code=dataset)

@@ -6,6 +6,7 @@ Layout under a profile's ``results`` folder::
                                               /stats/<video>.csv, summary.csv
                                               /scores/global_results.csv, ...
                                               /probs/<video>/<frame>.npz   (multi-scale members)
+                                              /submission.zip   (server-scored splits: D17td, Y18, Y19 of real data)
     runs/<model>/<dataset or LV>/<setting>/.complete    the group job's marker, written last
 """
 
@@ -20,6 +21,7 @@ from xmem.evaluation.results import GLOBAL_CSV
 RUNS_DIR = "runs"
 GROUP_MARKER = ".complete"
 SUMMARY_CSV = "summary.csv"
+HARDWARE_FILE = "hardware.txt"  # the device FPS and memory of a run were measured on
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ class RunPaths:
     @property
     def scores(self) -> Path:
         return self.root / "scores"
+
+    @property
+    def submission(self) -> Path:
+        """The evaluation server's archive of a run whose ground truth is not local."""
+        return self.root / "submission.zip"
 
     @property
     def global_scores(self) -> Path:

@@ -15,6 +15,13 @@ from xmem.experiments.paths import Run
 from xmem.experiments.settings import MULTISCALE
 
 COPY_MODEL = "copy"  # "copy the first-frame mask to every frame" lower bound (no network)
+#: the released STCN weights (``stcn_weights``) run next to the retrained STCN (``weights: train``)
+RELEASED_STCN = "stcn_released"
+
+
+def runs_released_stcn(config: dict) -> bool:
+    """Whether the plan has rows of the released stcn.pth besides the retrained STCN."""
+    return bool(config.get("stcn_weights")) and config.get("weights") != "official"
 
 
 def setting_enabled(setting: str, config: dict) -> bool:
@@ -48,6 +55,11 @@ def trained_weights(model: str, config: dict) -> str:
 
 def weights_path(model: str, config: dict) -> str:
     """The weights the profile runs ``model`` with (trained, or released under ``weights: official``)."""
+    if model == RELEASED_STCN:
+        path = config.get("stcn_weights")
+        if not path or not Path(path).is_file():
+            raise XMemError(f"stcn_weights: {path} does not exist; fix the path or set it to null")
+        return path
     if config.get("weights") != "official":
         return trained_weights(model, config)
     path, reason = model_weights_source(model, config)
@@ -75,10 +87,23 @@ def inputs_unavailable(run: Run, config: dict) -> str:
     return ""
 
 
+def server_submission(run: Run, config: dict) -> str:
+    """For a run scored by an evaluation server (ground truth not local): "submission archive
+    <path> for <server>"; "" otherwise."""
+    from xmem.evaluation.submission import SERVERS
+    from xmem.experiments.paths import RunPaths
+
+    layout = dataset_layout(run.dataset, config)
+    if not layout.server or run_unavailable(run, config):
+        return ""
+    return f"{RunPaths.of(config['results'], run).submission} -> {SERVERS[run.dataset].name}"
+
+
 def run_availability(run: Run, config: dict) -> tuple[bool, str]:
     """(True, "") when the profile can run and score ``run``, else (False, reason)."""
     reason = run_unavailable(run, config)
     if not reason:
         layout = dataset_layout(run.dataset, config)
-        reason = "" if layout.scorable else layout.reason
+        archive = server_submission(run, config)
+        reason = "" if layout.scorable else (f"scored by the server: submit {archive}" if archive else layout.reason)
     return not reason, reason

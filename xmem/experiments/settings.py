@@ -1,24 +1,33 @@
 """Named inference settings of the plan and the :class:`InferenceConfig` of a run.
 
 A *setting* is a named change of a method's default inference configuration (Tables 4, 6, 7,
-8, S1, Fig. S7); ``ms_s<size>_r<r>[_flip]`` names one member run of a multi-scale merge
-(Appendix H). :func:`inference_config` turns (run, profile, method defaults) into the typed
+8, S1, Fig. S7); the grid settings ``<selection>_p<P>`` (Table 6) and ``ltmax<N>`` (Table S1,
+Fig. S7) carry their value in the name, so the grids come from the profile; ``ms_s<size>_r<r>[_flip]``
+names one member run of a multi-scale merge (Appendix H). A run starts from the profile's P / LT_max
+of its dataset's kind (``inference.memory``). :func:`inference_config` turns (run, profile, method defaults) into the typed
 configuration the engine runs with — the single place where a setting becomes settings.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from xmem.errors import XMemError
 from xmem.experiments.paths import Run
 from xmem.inference.config import InferenceConfig
-from xmem.memory.config import MemoryConfig
+from xmem.memory.config import MemoryConfig, PrototypeSelection
 
 MULTISCALE = "ms"  # the merged multi-scale run of a dataset
 MULTISCALE_PREFIX = "ms_"  # its member runs
+#: Table 3 / S10 ‡: the default settings at a larger processing size (``inference.hires_size``,
+#: paper 600: "uses 600p videos")
+HIRES = "hires"
+#: Fig. 1 (left): a method's memory growth at its native insertion before any limiting — no
+#: frame cap and r = ``mem_every_short`` (5, STCN's and XMem's default) even on Long-time Video
+NATIVE_INSERTION = "native_insertion"
 
 
 @dataclass(frozen=True)
@@ -58,18 +67,47 @@ SETTINGS: dict[str, Setting] = {
     "deep_every_frame": Setting.of(deep_update_every=1),
     "deep_never": Setting.of(deep_update_every=0),
     "unbounded": Setting.of(strategy="no_long_term"),  # STCN without the 50-frame cap (Fig. S7)
+    NATIVE_INSERTION: Setting.of(strategy="no_long_term"),  # ... and at its own r (Fig. 1 left, see mem_every)
 }
-for _sel in ("random", "kmeans", "usage"):
-    for _p in (64, 128, 256):
-        SETTINGS[f"{_sel}_p{_p}"] = Setting.of(prototype_selection=_sel, num_prototypes=_p)
-PAPER_LTMAX_VALUES = (500, 1000, 2500, 5000, 10000, 20000, 30000)  # Table S1
-for _n in PAPER_LTMAX_VALUES:
-    SETTINGS[f"ltmax{_n}"] = Setting.of(max_long_term_elements=_n)
+PROTOTYPE_SELECTIONS: tuple[str, ...] = PrototypeSelection.__args__  # type: ignore[attr-defined]
+#: grid settings of Tables 6 / S1 and Fig. S7, named by their value: "<selection>_p<P>", "ltmax<LT_max>"
+_GRID_SETTING = re.compile(rf"(?P<selection>{'|'.join(PROTOTYPE_SELECTIONS)})_p(?P<p>[1-9][0-9]*)|ltmax(?P<n>[1-9][0-9]*)")
 
 
-def ltmax_setting(n: int) -> str:
-    """The setting of LT_max = n (10000 is the default)."""
-    return "default" if n == 10000 else f"ltmax{n}"
+def setting_of(name: str) -> Setting:
+    """The changes a setting name stands for: a named setting (:data:`SETTINGS`) or a grid
+    setting (``usage_p4``: usage-based selection with P = 4; ``ltmax278``: LT_max = 278)."""
+    if name in SETTINGS:
+        return SETTINGS[name]
+    match = _GRID_SETTING.fullmatch(name)
+    if match is None:
+        raise XMemError(f"unknown setting {name!r}; see xmem.experiments.settings.SETTINGS "
+                        "(or <selection>_p<P>, ltmax<N>)")
+    if match["n"]:
+        return Setting.of(max_long_term_elements=int(match["n"]))
+    return Setting.of(prototype_selection=match["selection"], num_prototypes=int(match["p"]))
+
+
+def profile_memory(dataset: str, config: dict, defaults: MemoryConfig = MemoryConfig()) -> MemoryConfig:
+    """``defaults`` with the profile's element-count settings of the dataset's kind:
+    ``inference.memory.long_video`` on Long-time Video, ``inference.memory.short_video`` on
+    DAVIS / YouTube-VOS (P, LT_max; absent = ``defaults``, the paper's values)."""
+    memory = config["inference"].get("memory") or {}
+    return dataclasses.replace(defaults, **(memory.get("long_video" if is_long(dataset) else "short_video") or {}))
+
+
+def prototype_setting(selection: str, num_prototypes: int, config: dict) -> str:
+    """The setting of Table 6's (selection, P): "default" for usage-based selection at the
+    profile's Long-time Video P (the default run), else ``<selection>_p<P>``."""
+    if selection == "usage" and num_prototypes == profile_memory("LV1", config).num_prototypes:
+        return "default"
+    return f"{selection}_p{num_prototypes}"
+
+
+def ltmax_setting(n: int, config: dict) -> str:
+    """The setting of LT_max = n on Long-time Video: "default" at the profile's Long-time Video
+    LT_max (the default run), else ``ltmax<n>``."""
+    return "default" if n == profile_memory("LV1", config).max_long_term_elements else f"ltmax{n}"
 
 
 def multiscale_setting(size: int, mem_every: int, flip: bool) -> str:
@@ -89,7 +127,7 @@ def parse_multiscale_setting(name: str) -> tuple[int, int, bool]:
 def length_dependent(setting: str) -> bool:
     """Sparse insertion stretches r to fit the whole video into its memory budget, so the run
     of a longer Long-time Video is not an extension of a shorter one's."""
-    known = SETTINGS.get(setting)
+    known = SETTINGS.get(setting)  # grid settings (usage_p4, ltmax278) never change the strategy
     return known is not None and known.strategy == "sparse_insertion"
 
 
@@ -112,6 +150,8 @@ def mem_every(dataset: str, setting: str, config: dict) -> int:
     if is_multiscale_member(setting):
         return parse_multiscale_setting(setting)[1]
     inf = config["inference"]
+    if setting == NATIVE_INSERTION:
+        return inf["mem_every_short"]
     return inf["mem_every_long"] if is_long(dataset) else inf["mem_every_short"]
 
 
@@ -122,17 +162,18 @@ def offsets(config: dict, r: int) -> list[int]:
 
 
 def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> InferenceConfig:
-    """The configuration ``run`` is inferred with, from the profile ``config`` and the method's
-    default memory settings ``defaults``."""
+    """The configuration ``run`` is inferred with: the method's default memory settings
+    ``defaults``, then the profile's P / LT_max of the dataset's kind (:func:`profile_memory`),
+    then the run's setting."""
     inf = config["inference"]
     r = mem_every(run.dataset, run.setting, config)
+    memory = profile_memory(run.dataset, config, defaults)
     if is_multiscale_member(run.setting):
         size, _, flip = parse_multiscale_setting(run.setting)
-        memory = dataclasses.replace(defaults, num_prototypes=inf["multiscale"]["num_prototypes"])
+        memory = dataclasses.replace(memory, num_prototypes=inf["multiscale"]["num_prototypes"])
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=size, memory=memory, flip=flip)
-    try:
-        setting = SETTINGS[run.setting]
-    except KeyError:
-        raise XMemError(f"unknown setting {run.setting!r}; see xmem.experiments.settings.SETTINGS") from None
+    if run.setting == HIRES:
+        return InferenceConfig(mem_every=r, mem_offset=run.offset, size=inf["hires_size"], memory=memory)
+    setting = setting_of(run.setting)
     return InferenceConfig(mem_every=r, mem_offset=run.offset, deep_update_every=setting.deep_update_every,
-                           size=inf["size"], memory=setting.apply(defaults))
+                           size=inf["size"], memory=setting.apply(memory))

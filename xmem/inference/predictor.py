@@ -67,6 +67,8 @@ class MemoryState:
     memory_bytes: int  # bytes of the working, long-term and sensory memory
     work_elements: int
     long_elements: int
+    consolidations: int = 0  # consolidations so far in this video (working -> long-term memory)
+    evicted_elements: int = 0  # long-term elements evicted so far in this video
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,6 +199,7 @@ class VideoPredictor:
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - start
             memory = MemoryState(core.last_memory_t == core.t, core.memory.nbytes() + core.sensory.nbytes(),
-                                 core.memory.work_size, core.memory.long_size)
+                                 core.memory.work_size, core.memory.long_size, core.memory.num_consolidations,
+                                 core.memory.num_evicted)
             yield FrameResult(index, frame.name, tuple(objects.external_ids), prob, frame.output_shape, seconds,
                               memory)

@@ -80,6 +80,8 @@ class StatsRecorder:
             "memory_bytes": result.memory.memory_bytes,
             "work_elements": result.memory.work_elements,
             "long_elements": result.memory.long_elements,
+            "consolidations": result.memory.consolidations,
+            "evicted_elements": result.memory.evicted_elements,
             "rss_bytes": _rss_bytes(),
             "cuda_allocated_bytes": torch.cuda.memory_allocated(self.device) if cuda else None,
             "cuda_peak_bytes": torch.cuda.max_memory_allocated(self.device) if cuda else None,

@@ -16,10 +16,12 @@ from xmem.errors import XMemError
 
 FRAME_COLUMNS = [
     "video", "frame_index", "frame", "process_seconds", "is_memory_frame", "memory_bytes",
-    "work_elements", "long_elements", "rss_bytes", "cuda_allocated_bytes", "cuda_peak_bytes",
+    "work_elements", "long_elements", "consolidations", "evicted_elements",
+    "rss_bytes", "cuda_allocated_bytes", "cuda_peak_bytes",
 ]
-#: what the memory holds after a frame (the rest are identifiers and timings)
-MEMORY_COLUMNS = ["memory_bytes", "work_elements", "long_elements"]
+#: what the memory holds after a frame (the rest are identifiers and timings); ``consolidations``
+#: and ``evicted_elements`` count the events of the video so far (cumulative)
+MEMORY_COLUMNS = ["memory_bytes", "work_elements", "long_elements", "consolidations", "evicted_elements"]
 SUMMARY_COLUMNS = ["video", "frames", "process_seconds", "max_memory_bytes", "fps"]
 
 

@@ -321,14 +321,23 @@ def regime_frame(rows: list[RegimeRow]) -> pd.DataFrame:
     } for r in rows])
 
 
-def render_markdown(rows: list[RegimeRow], profile_name: str = "profile") -> str:
-    """A markdown table: quantity | profile | paper | profile / paper | note."""
-    lines = [f"| quantity | {profile_name} | paper | {profile_name} / paper | note |", "|---|---:|---:|---:|---|"]
+def render_cells(rows: list[RegimeRow], profile_name: str = "profile") -> tuple[list[str], list[list[str]]]:
+    """(header, formatted cells per row): quantity | profile | paper | profile / paper | note."""
+    header = ["quantity", profile_name, "paper", f"{profile_name} / paper", "note"]
+    cells = []
     for r in rows:
         unit = f" {r.unit}" if r.unit and r.unit not in ("x", "%") else (r.unit if r.unit in ("x", "%") else "")
         profile = _format_span(r.profile_low, r.profile_high)
         paper = _format(r.paper_value)
         ratio = _format_span(r.ratio_low, r.ratio_high)
-        lines.append(f"| {r.quantity} | {profile}{unit if profile else ''} | {paper}{unit if paper else ''} | "
-                     f"{ratio + '×' if ratio else ''} | {r.note} |")
+        cells.append([r.quantity, f"{profile}{unit if profile else ''}", f"{paper}{unit if paper else ''}",
+                      f"{ratio + '×' if ratio else ''}", r.note])
+    return header, cells
+
+
+def render_markdown(rows: list[RegimeRow], profile_name: str = "profile") -> str:
+    """A markdown table: quantity | profile | paper | profile / paper | note."""
+    header, cells = render_cells(rows, profile_name)
+    lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines) + "\n"

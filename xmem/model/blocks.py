@@ -6,6 +6,9 @@ objects independently and identically (permutation equivariant), folding N into 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -69,14 +72,51 @@ class ObjectResBlock(nn.Module):
         return out + shortcut
 
 
+_WEIGHT_PARTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("conv_weight_parts", default=None)
+
+
+@contextlib.contextmanager
+def weight_parts_reused():
+    """Within this context ``conv_over_concat`` splits each convolution's weight once and reuses the
+    two parts in every later call (a training clip calls each fusion convolution once per frame).
+
+    The parts are contiguous copies of the weight's input-channel slices: oneDNN needs contiguous
+    weights, and a slice of a channels-last weight is not, so without the context every call (and
+    its backward) copies the weight again. The reused parts are nodes of the autograd graph: their
+    gradients add up over the calls and flow to the weight once. A part is reused only while the
+    weight is unchanged (same tensor version) and the grad mode is the one it was made in.
+    """
+    token = _WEIGHT_PARTS.set({})
+    try:
+        yield
+    finally:
+        _WEIGHT_PARTS.reset(token)
+
+
+def split_weight(conv: nn.Conv2d, split: int) -> tuple[Tensor, Tensor]:
+    """(W[:, :split], W[:, split:]) of ``conv.weight`` [O, I, k, k] as contiguous tensors in the
+    weight's memory format; reused within :func:`weight_parts_reused`."""
+    weight = conv.weight
+    parts = _WEIGHT_PARTS.get()
+    key = (id(weight), weight._version, split, torch.is_grad_enabled())
+    if parts is not None and key in parts:
+        return parts[key][1]
+    layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    split_parts = (weight[:, :split].contiguous(memory_format=layout), weight[:, split:].contiguous(memory_format=layout))
+    if parts is not None:
+        parts[key] = (weight, split_parts)  # holds the weight: its id is not reused while the context lives
+    return split_parts
+
+
 def conv_over_concat(conv: nn.Conv2d, x: Tensor, g: Tensor) -> Tensor:
     """``conv(cat(x expanded to every object, g))`` without repeating x's share of the work.
 
     A convolution is linear in its input channels, so with the weight split as [W_x | W_g]:
     conv(cat(x, g)) = conv(x; W_x) + conv(g; W_g) + bias. The x term is the same for every
     object and is computed once (exact up to floating-point summation order). With one object
-    there is nothing to share and the sliced weights would cost a copy per call (channels-last
-    slices are not contiguous): the concatenation is convolved directly.
+    there is nothing to share and the concatenation is convolved directly (no weight split).
+    The split costs a copy of the weight (:func:`split_weight`), made once per
+    :func:`weight_parts_reused` context (the training clip forward) or else once per call.
 
     Args:
         conv: a 2D convolution with X + G input channels.
@@ -90,9 +130,9 @@ def conv_over_concat(conv: nn.Conv2d, x: Tensor, g: Tensor) -> Tensor:
     if n == 1:  # nothing to share: one convolution over the concatenation, no weight slices
         joint = torch.cat([x, g[:, 0]], dim=1)
         return F.conv2d(joint, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation).unsqueeze(1)
-    split = x.shape[1]
-    shared = F.conv2d(x, conv.weight[:, :split], None, conv.stride, conv.padding, conv.dilation)
-    own = F.conv2d(g.flatten(0, 1), conv.weight[:, split:], conv.bias, conv.stride, conv.padding, conv.dilation)
+    weight_x, weight_g = split_weight(conv, x.shape[1])
+    shared = F.conv2d(x, weight_x, None, conv.stride, conv.padding, conv.dilation)
+    own = F.conv2d(g.flatten(0, 1), weight_g, conv.bias, conv.stride, conv.padding, conv.dilation)
     return own.view(b, n, *own.shape[1:]) + shared.unsqueeze(1)
 
 

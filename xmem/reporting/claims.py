@@ -1,24 +1,39 @@
 """Which of the paper's claims the measured numbers of a profile support.
 
 Each claim compares numbers from the measured rows (``source`` starting with "measured") of
-the table CSVs written by the workflow (and, for memory growth, the per-frame logs). A claim
-is *supported* when every comparison that could be made holds, *not supported* when one
-fails, and *not measurable in this profile* when no comparison could be made. Every result
-lists the numbers it used; nothing is filled in.
+the table CSVs written by the workflow (and, for memory growth, the per-frame logs). Every
+result lists the numbers it used; nothing is filled in. Verdicts:
+
+* *supported*: every comparison that could be made holds by more than its spread;
+* *not supported*: one fails by more than its spread;
+* *within noise*: none fails beyond its spread but one difference is within it. The spread of
+  a comparison is the larger of the std over memory-insertion offsets of its two cells and,
+  when the two rows are different trained models, the seed-to-seed spread of the training
+  recipe (:class:`Noise`, ``claims.recipe_seed_sd`` of the profile);
+* *not testable in this profile*: the mechanism a comparison tests did not act in the run (no
+  consolidation, no eviction, no memory frame beyond the window), with the count that shows it
+  (:class:`Mechanism`, counted from the runs' per-frame memory statistics);
+* *not measurable in this profile*: no comparison could be made.
+
+For every verdict other than *supported*, :attr:`ClaimResult.why` is one measured sentence
+(per-video scores of the failing comparison, the spread, or the mechanism count).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
 
+from xmem.experiments.plan import ABLATION_REFERENCE
 from xmem.reporting.paper import column_label
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
+WITHIN_NOISE = "within noise"
+NOT_TESTABLE = "not testable in this profile"
 NOT_MEASURABLE = "not measurable in this profile"
 WIDE_MARGIN = 10.0  # J&F points: "by a wide margin" (claim 4)
 BOUNDED_FRACTION = 0.5  # claim 10: XMem grows at most this fraction of STCN's per-frame increase
@@ -30,6 +45,80 @@ class ClaimResult:
     claim: str
     verdict: str
     evidence: str
+    why: str = ""  # one measured sentence when the verdict is not "supported"
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Spreads of the scores: ``recipe_seed_sd`` (score points) between two models trained with
+    the profile's recipe (None = not measured); the offsets' std is read from the tables."""
+
+    recipe_seed_sd: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A count from the runs' memory statistics that must reach ``needed`` for a comparison to
+    test its claim (e.g. consolidations of XMem per Long-time Video). ``count`` None = unknown
+    (no statistics): the comparison is then kept."""
+
+    label: str
+    count: int | None
+    needed: int = 1
+
+    @property
+    def acted(self) -> bool:
+        return self.count is None or self.count >= self.needed
+
+    def describe(self) -> str:
+        return f"{self.label}: {'n/a' if self.count is None else self.count}"
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """Where a compared number comes from: (table, method, setting) on ``dataset``."""
+
+    table: str
+    method: str
+    setting: str
+    dataset: str
+
+
+def consolidations_key(dataset: str) -> str:
+    """Name of the count: consolidations of XMem (default, offset 0) in one ``dataset`` video (largest)."""
+    return f"XMem consolidations per {dataset} video"
+
+
+def memory_frames_key(dataset: str) -> str:
+    """Name of the count: memory frames of XMem (default, offset 0) in one ``dataset`` video (largest)."""
+    return f"XMem memory frames per {dataset} video"
+
+
+WINDOW_CONSOLIDATIONS_KEY = "XMem consolidations per LV1 video in the growth window"
+
+
+def eviction_key(ltmax: int) -> str:
+    """Name of the count: long-term elements XMem evicted in one LV3 video at LT_max = ``ltmax`` (largest)."""
+    return f"elements evicted per LV3 video at LTmax={ltmax}"
+
+
+#: per-video scores of a row: (row, dataset) -> {video: score in percent} or None
+PerVideo = Callable[[RowRef], "dict[str, float] | None"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the claims read besides the tables: mechanism counts by name (see
+    :func:`xmem.reporting.claim_evidence.claim_evidence`), the memory window of sparse insertion
+    and local window (frames), and per-video scores."""
+
+    counts: dict[str, int | None] = field(default_factory=dict)
+    window_frames: int = 50
+    per_video: PerVideo | None = None
+
+    def mechanism(self, name: str, needed: int = 1) -> Mechanism | None:
+        return Mechanism(name, self.counts.get(name), needed) if name in self.counts else None
 
 
 class MeasuredTables:
@@ -38,9 +127,11 @@ class MeasuredTables:
     def __init__(self, tables: dict[str, pd.DataFrame]):
         self.tables = tables
 
-    def value(self, table: str, method: str, setting: str, dataset: str, metric: str) -> float | None:
+    def value(self, table: str, method: str, setting: str, dataset: str, metric: str,
+              suffix: str = "") -> float | None:
+        """The measured cell (``suffix`` " std": its std over offsets), None when absent or empty."""
         frame = self.tables.get(table)
-        column = column_label(dataset, metric)
+        column = column_label(dataset, metric) + suffix
         if frame is None or column not in frame.columns or "source" not in frame.columns:
             return None
         settings = frame["setting"].map(lambda v: "" if pd.isna(v) else str(v)) if "setting" in frame.columns else ""
@@ -51,10 +142,23 @@ class MeasuredTables:
         value = pd.to_numeric(rows[column], errors="coerce").iloc[0]
         return None if pd.isna(value) else float(value)
 
+    def has_row(self, table: str, method: str, setting: str) -> bool:
+        frame = self.tables.get(table)
+        if frame is None or "source" not in frame.columns:
+            return False
+        settings = frame["setting"].map(lambda v: "" if pd.isna(v) else str(v)) if "setting" in frame.columns else ""
+        return bool((frame["source"].astype(str).str.startswith("measured") & (frame["method"] == method)
+                     & (settings == setting)).any())
+
 
 @dataclass(frozen=True)
 class Comparison:
-    """``left >= right + margin`` (or ``>`` when ``strict``) between two labelled numbers."""
+    """``left >= right + margin`` (or ``>`` when ``strict``) between two labelled numbers.
+
+    ``spread``: differences within it are noise (0 = exact comparison); ``mechanism``: the
+    count that must show the tested mechanism acted; ``rows``: where left and right come from
+    (for the per-video explanation).
+    """
 
     left_label: str
     left: float | None
@@ -62,15 +166,33 @@ class Comparison:
     right: float | None
     margin: float = 0.0
     strict: bool = False
+    spread: float = 0.0
+    spread_source: str = ""
+    mechanism: Mechanism | None = None
+    rows: tuple[RowRef, RowRef] | None = None
 
     @property
     def measurable(self) -> bool:
         return self.left is not None and self.right is not None
 
     @property
+    def testable(self) -> bool:
+        return self.mechanism is None or self.mechanism.acted
+
+    @property
+    def difference(self) -> float:
+        return self.left - self.right - self.margin
+
+    @property
+    def within_noise(self) -> bool:
+        return self.spread > 0 and abs(self.difference) <= self.spread
+
+    @property
     def holds(self) -> bool:
-        difference = self.left - self.right - self.margin
-        return difference > 0 if self.strict else difference >= -1e-9
+        """Holds beyond the spread (exactly, when there is no spread)."""
+        if self.spread > 0:
+            return self.difference > self.spread
+        return self.difference > 0 if self.strict else self.difference >= -1e-9
 
     def describe(self) -> str:
         def fmt(v: float | None) -> str:
@@ -80,7 +202,12 @@ class Comparison:
             return f"{self.left_label} {fmt(self.left)} vs {self.right_label} {fmt(self.right)} (missing)"
         sign = ">" if self.strict else ">="
         need = f" + {self.margin:g}" if self.margin else ""
-        mark = "yes" if self.holds else "no"
+        if not self.testable:
+            mark = f"not testable ({self.mechanism.describe()})"
+        elif self.within_noise:
+            mark = f"within noise (difference {self.difference:+.1f}, spread {self.spread:.1f} {self.spread_source})"
+        else:
+            mark = "yes" if self.holds else "no"
         return f"{self.left_label} {fmt(self.left)} {sign} {self.right_label} {fmt(self.right)}{need}: {mark}"
 
 
@@ -89,110 +216,165 @@ def verdict(comparisons: list[Comparison]) -> tuple[str, str]:
     evidence = "; ".join(c.describe() for c in comparisons)
     if not measurable:
         return NOT_MEASURABLE, evidence or "no numbers"
-    return (SUPPORTED if all(c.holds for c in measurable) else NOT_SUPPORTED), evidence
+    testable = [c for c in measurable if c.testable]
+    if not testable:
+        return NOT_TESTABLE, evidence
+    if any(not c.holds and not c.within_noise for c in testable):
+        return NOT_SUPPORTED, evidence
+    if any(c.within_noise for c in testable):
+        return WITHIN_NOISE, evidence
+    return SUPPORTED, evidence
 
 
-def _pairs(m: MeasuredTables, table: str, left: tuple[str, str], right: tuple[str, str],
-           columns: list[tuple[str, str]], margin: float = 0.0, strict: bool = False) -> list[Comparison]:
-    """Compare row ``left`` (method, setting) with row ``right`` on each (dataset, metric)."""
-    out = []
-    for dataset, metric in columns:
-        name = column_label(dataset, metric)
-        out.append(Comparison(" ".join(p for p in (*left, name) if p), m.value(table, *left, dataset, metric),
-                              " ".join(p for p in (*right, name) if p), m.value(table, *right, dataset, metric),
-                              margin, strict))
-    return out
+class Context:
+    """The tables, the noise model and the evidence one check reads."""
+
+    def __init__(self, measured: MeasuredTables, noise: Noise, evidence: Evidence):
+        self.m, self.noise, self.evidence = measured, noise, evidence
+
+    def spread(self, table: str, left: tuple[str, str], right: tuple[str, str], dataset: str, metric: str,
+               trained_apart: bool) -> tuple[float, str]:
+        """The larger of the cells' std over offsets and (for two trained models) the recipe's seed spread."""
+        parts = []
+        for row in (left, right):
+            std = self.m.value(table, *row, dataset, metric, suffix=" std")
+            if std is not None:
+                parts.append((std, "std over offsets"))
+        if trained_apart and self.noise.recipe_seed_sd:
+            parts.append((self.noise.recipe_seed_sd, self.noise.source or "seed spread of the recipe"))
+        if not parts:
+            return 0.0, ""
+        return max(parts)
+
+    def pairs(self, table: str, left: tuple[str, str], right: tuple[str, str], columns: list[tuple[str, str]],
+              margin: float = 0.0, strict: bool = False, trained_apart: bool = False,
+              mechanisms: dict[str, Mechanism | None] | None = None) -> list[Comparison]:
+        """Compare row ``left`` (method, setting) with row ``right`` on each (dataset, metric);
+        ``mechanisms``: dataset -> the mechanism count that comparison needs."""
+        out = []
+        for dataset, metric in columns:
+            name = column_label(dataset, metric)
+            spread, source = self.spread(table, left, right, dataset, metric, trained_apart)
+            out.append(Comparison(
+                " ".join(p for p in (*left, name) if p), self.m.value(table, *left, dataset, metric),
+                " ".join(p for p in (*right, name) if p), self.m.value(table, *right, dataset, metric),
+                margin, strict, spread, source, (mechanisms or {}).get(dataset),
+                (RowRef(table, *left, dataset), RowRef(table, *right, dataset))))
+        return out
+
+    def reference(self, table: str, setting: str) -> tuple[str, str]:
+        """The equal-budget reference row of an ablation table, or the XMem row when there is none."""
+        return (ABLATION_REFERENCE, setting) if self.m.has_row(table, ABLATION_REFERENCE, setting) else ("XMem", setting)
+
+    def consolidations(self, dataset: str) -> Mechanism | None:
+        return self.evidence.mechanism(consolidations_key(dataset))
+
+    def beyond_window(self, dataset: str) -> Mechanism | None:
+        return self.evidence.mechanism(memory_frames_key(dataset), self.evidence.window_frames + 1)
 
 
 T1, T2, T4, T5, T6, T7, S1 = ("table1_long_time_video", "table2_short_video", "table4_memory_stores",
                               "table5_scaling_terms", "table6_consolidation", "table7_long_video_strategies",
                               "tableS1_ltmax")
 XMEM, STCN, COPY = ("XMem", ""), ("STCN", ""), ("First-frame copy", "")
+LONG = ("LV1", "LV3")
 
 
-def claim_long(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return _pairs(m, T1, XMEM, STCN, [("LV1", "J&F"), ("LV3", "J&F")], strict=True)
+def claim_long(c: Context, memory: dict) -> list[Comparison]:
+    return c.pairs(T1, XMEM, STCN, [("LV1", "J&F"), ("LV3", "J&F")], strict=True, trained_apart=True,
+                   mechanisms={ds: c.consolidations(ds) for ds in LONG})
 
 
-def claim_degradation(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return _pairs(m, T1, XMEM, STCN, [("LV1->LV3", "J&F_delta")], strict=True)
+def claim_degradation(c: Context, memory: dict) -> list[Comparison]:
+    return c.pairs(T1, XMEM, STCN, [("LV1->LV3", "J&F_delta")], strict=True, trained_apart=True,
+                   mechanisms={"LV1->LV3": c.consolidations("LV3")})
 
 
-def claim_short(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return _pairs(m, T2, XMEM, STCN, [("D17", "J&F"), ("Y18", "G")])
+def claim_short(c: Context, memory: dict) -> list[Comparison]:
+    return c.pairs(T2, XMEM, STCN, [("D17", "J&F"), ("Y18", "G")], trained_apart=True)
 
 
-def claim_copy(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return (_pairs(m, T1, XMEM, COPY, [("LV1", "J&F"), ("LV3", "J&F")], margin=WIDE_MARGIN)
-            + _pairs(m, T2, XMEM, COPY, [("D17", "J&F")], margin=WIDE_MARGIN))
+def claim_copy(c: Context, memory: dict) -> list[Comparison]:
+    return (c.pairs(T1, XMEM, COPY, [("LV1", "J&F"), ("LV3", "J&F")], margin=WIDE_MARGIN, trained_apart=True)
+            + c.pairs(T2, XMEM, COPY, [("D17", "J&F")], margin=WIDE_MARGIN, trained_apart=True))
 
 
-def claim_sensory(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return _pairs(m, T4, ("XMem", "All memory stores"), ("XMem", "No sensory memory"),
-                  [("Y18", "G"), ("D17", "J&F"), ("LV1", "J&F")], strict=True)
+def claim_sensory(c: Context, memory: dict) -> list[Comparison]:
+    return c.pairs(T4, c.reference(T4, "All memory stores"), ("XMem", "No sensory memory"),
+                   [("Y18", "G"), ("D17", "J&F"), ("LV1", "J&F")], strict=True, trained_apart=True)
 
 
-def claim_scaling_terms(m: MeasuredTables, memory: dict) -> list[Comparison]:
+def claim_scaling_terms(c: Context, memory: dict) -> list[Comparison]:
     out = []
     for other in ("With shrinkage s only", "With selection e only", "With neither"):
-        out += _pairs(m, T5, ("XMem", "With both terms"), ("XMem", other), [("Y18", "G"), ("D17", "J&F")])
+        out += c.pairs(T5, c.reference(T5, "With both terms"), ("XMem", other), [("Y18", "G"), ("D17", "J&F")],
+                       trained_apart=True)
     return out
 
 
-def claim_selection(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    counts = sorted({int(s.rsplit("=", 1)[1]) for f in [m.tables.get(T6)] if f is not None
+def claim_selection(c: Context, memory: dict) -> list[Comparison]:
+    counts = sorted({int(s.rsplit("=", 1)[1]) for f in [c.m.tables.get(T6)] if f is not None
                      for s in f["setting"].dropna().astype(str) if "P =" in s})
     out = []
     for p in counts:
         for other in ("Random", "K-means centroid"):
-            out += _pairs(m, T6, ("XMem", f"Usage-based P = {p}"), ("XMem", f"{other} P = {p}"), [("LV3", "J&F")])
+            out += c.pairs(T6, ("XMem", f"Usage-based P = {p}"), ("XMem", f"{other} P = {p}"), [("LV3", "J&F")],
+                           mechanisms={"LV3": c.consolidations("LV3")})
     return out
 
 
-def claim_potentiation(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    return _pairs(m, T6, ("XMem", "With potentiation"), ("XMem", "No potentiation"), [("LV3", "J&F")], strict=True)
+def claim_potentiation(c: Context, memory: dict) -> list[Comparison]:
+    return c.pairs(T6, ("XMem", "With potentiation"), ("XMem", "No potentiation"), [("LV3", "J&F")], strict=True,
+                   mechanisms={"LV3": c.consolidations("LV3")})
 
 
-def claim_strategy(m: MeasuredTables, memory: dict) -> list[Comparison]:
+def claim_strategy(c: Context, memory: dict) -> list[Comparison]:
     out = []
     for other in ("Eager compression", "Sparse insertion", "Local window"):
-        out += _pairs(m, T7, ("XMem", "Consolidation"), ("XMem", other), [("LV1", "J&F"), ("LV3", "J&F")])
+        # eager compression differs from consolidation from the first consolidation on; the two
+        # 50-frame strategies differ from an unbounded memory only beyond 50 memory frames
+        need = c.consolidations if other == "Eager compression" else c.beyond_window
+        out += c.pairs(T7, ("XMem", "Consolidation"), ("XMem", other), [("LV1", "J&F"), ("LV3", "J&F")],
+                       mechanisms={ds: need(ds) for ds in LONG})
     return out
 
 
-def claim_bounded_memory(m: MeasuredTables, memory: dict) -> list[Comparison]:
+def claim_bounded_memory(c: Context, memory: dict) -> list[Comparison]:
     """``memory``: {"xmem": bytes/frame, "stcn": bytes/frame} on LV1 (None when not measured)."""
     xmem, stcn = memory.get("xmem"), memory.get("stcn")
     if xmem is None or stcn is None:  # both are needed: one alone proves nothing
         return [Comparison("XMem B/frame", xmem, "STCN B/frame", stcn)]
     grows = Comparison("STCN (unbounded) B/frame", stcn, "zero", 0.0, strict=True)
-    bounded = Comparison(f"{BOUNDED_FRACTION:g} x STCN B/frame", BOUNDED_FRACTION * stcn, "XMem B/frame", xmem)
+    bounded = Comparison(f"{BOUNDED_FRACTION:g} x STCN B/frame", BOUNDED_FRACTION * stcn, "XMem B/frame", xmem,
+                         mechanism=c.evidence.mechanism(WINDOW_CONSOLIDATIONS_KEY))
     return [grows, bounded]
 
 
-def claim_ltmax_speed(m: MeasuredTables, memory: dict) -> list[Comparison]:
-    frame = m.tables.get(S1)
+def claim_ltmax_speed(c: Context, memory: dict) -> list[Comparison]:
+    frame = c.m.tables.get(S1)
+    missing = [Comparison("FPS at the smallest LT_max", None, "FPS at the largest LT_max", None, strict=True)]
     if frame is None:
-        return [Comparison("FPS at the smallest LT_max", None, "FPS at the largest LT_max", None, strict=True)]
+        return missing
     sizes = sorted({int(s.split("=", 1)[1]) for s in frame["setting"].dropna().astype(str) if s.startswith("LTmax=")})
-    fps = {n: m.value(S1, "XMem", f"LTmax={n}", "LV3", "FPS") for n in sizes}
+    fps = {n: c.m.value(S1, "XMem", f"LTmax={n}", "LV3", "FPS") for n in sizes}
     measured = [n for n in sizes if fps[n] is not None]
     if len(measured) < 2:
-        return [Comparison("FPS at the smallest LT_max", None, "FPS at the largest LT_max", None, strict=True)]
+        return missing
     lo, hi = measured[0], measured[-1]
-    return [Comparison(f"LTmax={lo} LV3 FPS", fps[lo], f"LTmax={hi} LV3 FPS", fps[hi], strict=True)]
+    return [Comparison(f"LTmax={lo} LV3 FPS", fps[lo], f"LTmax={hi} LV3 FPS", fps[hi], strict=True,
+                       mechanism=c.evidence.mechanism(eviction_key(lo)))]
 
 
 #: (claim text, checker) in the order of the report
-CLAIMS: tuple[tuple[str, Callable[[MeasuredTables, dict], list[Comparison]]], ...] = (
+CLAIMS: tuple[tuple[str, Callable[[Context, dict], list[Comparison]]], ...] = (
     ("XMem beats STCN on long videos (Table 1, Long-time Video 1× and 3× J&F)", claim_long),
     ("XMem degrades less than STCN from 1× to 3× (Table 1, Δ J&F)", claim_degradation),
     ("XMem is at least as good as STCN on short videos (Table 2, DAVIS 2017 J&F, YouTube-VOS 2018 G)", claim_short),
     (f"XMem beats the first-frame copy by a wide margin (≥ {WIDE_MARGIN:g} J&F points; Tables 1-2)", claim_copy),
-    ("Removing the sensory memory hurts (Table 4; the retrained variant may have a smaller training "
-     "budget than XMem in this profile, see its training configs)", claim_sensory),
-    ("Both scaling terms together are best (Table 5; the retrained variants may have a smaller training "
-     "budget than XMem in this profile, see their training configs)", claim_scaling_terms),
+    ("Removing the sensory memory hurts (Table 4; the retrained variant against XMem trained with the same "
+     "recipe and budget)", claim_sensory),
+    ("Both scaling terms together are best (Table 5; the retrained variants against XMem trained with the same "
+     "recipe and budget)", claim_scaling_terms),
     ("Usage-based prototype selection is at least as good as random and k-means (Table 6, LV3)", claim_selection),
     ("Memory potentiation helps (Table 6, LV3)", claim_potentiation),
     ("Consolidation is the best long-video strategy (Table 7)", claim_strategy),
@@ -203,18 +385,66 @@ CLAIMS: tuple[tuple[str, Callable[[MeasuredTables, dict], list[Comparison]]], ..
 
 
 def check_claims(tables: dict[str, pd.DataFrame],
-                 memory_growth: dict[str, float | None] | None = None) -> list[ClaimResult]:
+                 memory_growth: dict[str, float | None] | None = None,
+                 noise: Noise | None = None, evidence: Evidence | None = None) -> list[ClaimResult]:
     """Check :data:`CLAIMS` against measured rows.
 
     Args:
         tables: table name (e.g. "table1_long_time_video") -> the table CSV as a DataFrame.
         memory_growth: {"xmem": ..., "stcn": ...} memory increase per frame (bytes) on LV1.
+        noise: spreads (default: none, exact comparisons).
+        evidence: mechanism counts and per-video scores (default: none known).
     """
-    measured = MeasuredTables(tables)
+    context = Context(MeasuredTables(tables), noise or Noise(), evidence or Evidence())
     memory = {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v))
               for k, v in (memory_growth or {}).items()}
     results = []
     for number, (text, check) in enumerate(CLAIMS, start=1):
-        result, evidence = verdict(check(measured, memory))
-        results.append(ClaimResult(number, text, result, evidence))
+        comparisons = check(context, memory)
+        result, found = verdict(comparisons)
+        results.append(ClaimResult(number, text, result, found, explain(result, comparisons, context.evidence)))
     return results
+
+
+# --------------------------------------------------------------------------- why a claim is not supported
+def _per_video_sentence(c: Comparison, per_video: PerVideo | None) -> str:
+    """Where the per-video scores of the two rows of ``c`` differ most (empty when unknown)."""
+    if per_video is None or c.rows is None:
+        return ""
+    left, right = (per_video(r) for r in c.rows)
+    if not left or not right:
+        return ""
+    common = sorted(set(left) & set(right))
+    if not common:
+        return ""
+    gaps = {v: left[v] - right[v] - c.margin for v in common}
+    losing = [v for v in common if gaps[v] < 0]
+    worst = min(common, key=lambda v: (gaps[v], v))
+    return (f"per video on {c.rows[0].dataset}, {c.left_label.rsplit(' ', 2)[0]} is below "
+            f"{c.right_label.rsplit(' ', 2)[0]}{f' + {c.margin:g}' if c.margin else ''} on {len(losing)} of "
+            f"{len(common)} videos; largest gap {worst}: {left[worst]:.1f} vs {right[worst]:.1f}")
+
+
+def explain(result: str, comparisons: list[Comparison], evidence: Evidence) -> str:
+    """One measured sentence on why a claim is not supported ("" when it is)."""
+    measurable = [c for c in comparisons if c.measurable]
+    if result == SUPPORTED:
+        return ""
+    if result == NOT_MEASURABLE:
+        return "no comparison had both numbers in this profile"
+    if result == NOT_TESTABLE:
+        counts = "; ".join(dict.fromkeys(c.mechanism.describe() for c in measurable if c.mechanism))
+        return f"the mechanism under test did not act in these runs ({counts})"
+    testable = [c for c in measurable if c.testable]
+    if result == WITHIN_NOISE:
+        c = min((c for c in testable if c.within_noise), key=lambda c: abs(c.difference))
+        return (f"{c.left_label} minus {c.right_label}{f' - {c.margin:g}' if c.margin else ''} is "
+                f"{c.difference:+.1f}, inside the spread {c.spread:.1f} ({c.spread_source})")
+    failing = [c for c in testable if not c.holds and not c.within_noise]
+    c = min(failing, key=lambda c: c.difference)
+    sentence = (f"largest shortfall: {c.left_label} {c.left:.1f} vs {c.right_label} {c.right:.1f}"
+                f"{f' + {c.margin:g}' if c.margin else ''} ({c.difference:+.1f})")
+    detail = _per_video_sentence(c, evidence.per_video)
+    if c.mechanism is not None:
+        detail = "; ".join(x for x in (detail, c.mechanism.describe()) if x)
+    return f"{sentence}; {detail}" if detail else sentence

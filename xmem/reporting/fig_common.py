@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 DPI = 120
 FOOTER_CHARS_PER_INCH = 16  # monospace 7 pt
-TITLE_INCHES = 0.4
+TITLE_MARGIN_INCHES = 0.08  # above the figure title
+TITLE_GAP_INCHES = 0.06  # between the title and the axes' decorations (plus tight_layout's pad)
 MODEL_NAMES = {"xmem": "XMem", "stcn": "STCN", "copy": "First-frame copy"}
 MODEL_COLORS = {"xmem": "tab:red", "stcn": "tab:blue", "copy": "tab:gray"}
 
@@ -110,6 +111,16 @@ def mean_score(config: dict, runs: list[Run], notes: Notes,
     return mean, std, len(values)
 
 
+def planned_runs(config: dict, run: Run) -> list[Run]:
+    """Every offset of ``run``'s (model, dataset, setting) that the profile's plan runs
+    (:func:`xmem.experiments.plan.all_runs`); ``[run]`` when the plan has none."""
+    from xmem.experiments.plan import all_runs
+
+    same = sorted({r for r in all_runs(config) if (r.model, r.dataset, r.setting) == (run.model, run.dataset, run.setting)},
+                  key=lambda r: r.offset)
+    return same or [run]
+
+
 def read_stats(config: dict, run: Run, notes: Notes) -> pd.DataFrame | None:
     """All per-frame logs (stats/<video>.csv) of a run concatenated, or None (skip noted)."""
     reason = unavailable_reason(run, "stats", config)
@@ -173,8 +184,14 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
+def figure_title(title: str, config: dict, measured: bool = True) -> str:
+    """The figure's title: a measured figure names the profile, an illustration does not."""
+    return f"{title} — {profile_tag(config)}" if measured else title
+
+
 def save_figure(fig: Figure, out_png: Path, config: dict, title: str, notes: Notes, measured: bool = True) -> None:
-    """Title with the profile, footer with the profile and the notes; write the PNG atomically.
+    """Title (with the profile unless ``measured=False``), footer with the profile and the notes;
+    write the PNG atomically. The title's band is measured, so the axes start right below it.
 
     ``measured=False`` for illustrations that use no run output (Fig. 4).
     """
@@ -182,16 +199,19 @@ def save_figure(fig: Figure, out_png: Path, config: dict, title: str, notes: Not
         first = (f"Measured in the {profile_tag(config)} of this harness, not the paper's numbers "
                  f"(unless a point is labelled 'paper').")
     else:
-        first = f"Illustration drawn in the {profile_tag(config)} of this harness (no measurement)."
+        first = f"Illustration (no measurement, no run output): drawn by this harness ({profile_tag(config)} run)."
     width, height = fig.get_size_inches()
     chars = max(60, int(width * FOOTER_CHARS_PER_INCH))
     lines = [w for line in [first] + [f"* {n}" for n in notes.lines] for w in textwrap.wrap(line, chars)]
     footer_in = 0.15 * len(lines) + 0.12
-    total = height + footer_in + TITLE_INCHES
+    suptitle = fig.suptitle(figure_title(title, config, measured), fontsize=11, va="top")
+    title_in = suptitle.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    top_in = TITLE_MARGIN_INCHES + title_in + TITLE_GAP_INCHES
+    total = height + footer_in + top_in
     fig.set_size_inches(width, total)
-    fig.suptitle(f"{title} — {profile_tag(config)}", fontsize=11, y=1 - 0.08 / total, va="top")
+    suptitle.set_y(1 - TITLE_MARGIN_INCHES / total)
     fig.text(0.01, 0.06 / total, "\n".join(lines), fontsize=7, va="bottom", ha="left", family="monospace")
-    fig.tight_layout(pad=0.6, rect=(0, (footer_in + 0.04) / total, 1, 1 - TITLE_INCHES / total))
+    fig.tight_layout(pad=0.4, rect=(0, (footer_in + 0.04) / total, 1, 1 - top_in / total))
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     log.info("wrote %s", out_png)

@@ -1,6 +1,7 @@
 """Fig. S1: what the first memory consolidation of XMem aggregates.
 
-XMem runs in-process on the first Long-time Video 1× video until its first consolidation,
+XMem runs in-process on the longest Long-time Video 1× video (else the longest 3× one) until its
+first consolidation,
 observed through ``consolidation_observer``. The figure shows the candidate frames (working
 memory frames turned into long-term memory) in the first row; each further row shows one
 prototype (yellow cross at its key position on the h/16 × w/16 grid) and its aggregation
@@ -30,13 +31,13 @@ from xmem.inference.transforms import KEY_STRIDE, pad_to_multiple, resized_shape
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
 from xmem.methods import get_method
-from xmem.reporting.fig_common import Notes, empty_axes_message, new_figure, save_figure
+from xmem.reporting.fig_common import Notes, new_figure, save_figure
 
 log = logging.getLogger(__name__)
 
 STRIDE = KEY_STRIDE  # key maps are at 1/16 of the (padded) processed frame
 PROTOTYPE_ROWS = 5
-TITLE = "Fig. S1: memory consolidation (first consolidation, first LV1 video)"
+TITLE = "Fig. S1: the first memory consolidation"
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _prototype_columns(capture: ConsolidationCapture, rows: int) -> list[int]:
 
 
 def draw_capture(capture: ConsolidationCapture, config: dict, out_png: Path, notes: Notes,
-                 rows: int = PROTOTYPE_ROWS) -> None:
+                 rows: int = PROTOTYPE_ROWS, title: str = TITLE) -> None:
     """Draw a recorded consolidation (see the module docstring)."""
     frames = len(capture.candidate_frames)
     h16, w16 = capture.grid
@@ -190,37 +191,72 @@ def draw_capture(capture: ConsolidationCapture, config: dict, out_png: Path, not
     notes.add(f"video {capture.video}; memory frames {', '.join(capture.memory_frames)}; "
               f"{capture.affinity.shape[1] if capture.affinity is not None else '?'} prototypes, "
               f"{len(columns)} shown (evenly spaced by position); red = aggregation weight, normalised per row")
+    save_figure(fig, out_png, config, title, notes)
+
+
+#: datasets searched for a consolidation, in order: the paper's LV1, then its 3× variant
+SEARCH_DATASETS = ("LV1", "LV3")
+
+
+def memory_frames(frames: int, mem_every: int) -> int:
+    """Memory frames of a video of ``frames`` frames: the first frame, then every r-th."""
+    return 1 + (frames - 1) // mem_every if frames > 0 else 0
+
+
+def frames_for_consolidation(memory: MemoryConfig, mem_every: int) -> int:
+    """Frames a video needs before its working memory reaches T_max frames (first consolidation)."""
+    return (memory.max_work_frames - 1) * mem_every + 1
+
+
+def _no_consolidation(config: dict, out_png: Path, notes: Notes, lines: list[str]) -> list[str]:
+    fig = new_figure(8.0, 2.6)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.axis("off")
+    ax.text(0.5, 0.5, "No memory consolidation happened, so there is nothing to draw.\n" + "\n".join(lines),
+            ha="center", va="center", transform=ax.transAxes, fontsize=9, color="dimgray", wrap=True)
+    notes.add("no consolidation: " + "; ".join(lines))
     save_figure(fig, out_png, config, TITLE, notes)
+    return notes.lines
 
 
 def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: MemoryConfig | None = None,
                        mem_every: int | None = None) -> list[str]:
-    """Fig. S1 from the profile's XMem weights; ``memory`` / ``mem_every`` override the defaults
-    (XMem's inference defaults, r of Long-time Video). Returns the footnotes."""
+    """Fig. S1 from the profile's XMem weights on the longest video of LV1, else of LV3 (a
+    consolidation happens in the longest video if in any); ``memory`` / ``mem_every`` override the
+    defaults (XMem's inference defaults, r of Long-time Video). When no video is long enough the
+    figure says so, with the numbers. Returns the footnotes."""
     notes = Notes()
-    layout = dataset_layout("LV1", config)
-    if not layout.data_root:
-        fig = new_figure(8.0, 3.0)
-        empty_axes_message(fig.add_subplot(1, 1, 1), f"Long-time Video unavailable: {layout.reason}")
-        notes.add(f"skipped: {layout.reason}")
-        save_figure(fig, out_png, config, TITLE, notes)
-        return notes.lines
     inf = config["inference"]
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
                                 memory=memory or MemoryConfig())
-    videos = layout.ref.videos(inf["size"], save="all")
-    device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
-    with torch_threads(threads):
-        network = get_method("xmem").load(xmem_weights(config), device)
-        capture = capture_first_consolidation(network, videos[0], inference, device)
     m = inference.memory
+    needed = frames_for_consolidation(m, inference.mem_every)
     notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "
               f"P = {m.num_prototypes}, selection = {m.prototype_selection}, weights {xmem_weights(config)}")
-    if capture is None:
-        fig = new_figure(8.0, 3.0)
-        empty_axes_message(fig.add_subplot(1, 1, 1),
-                           f"no consolidation happened in {videos[0].name} ({len(videos[0].frames)} frames)")
-        save_figure(fig, out_png, config, TITLE, notes)
+    device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
+    searched = []
+    network = None
+    for code in SEARCH_DATASETS:
+        layout = dataset_layout(code, config)
+        if not layout.data_root or not Path(layout.data_root).is_dir():
+            searched.append(f"{code} unavailable ({layout.reason or f'{layout.data_root} not on disk'})")
+            continue
+        videos = layout.ref.videos(inf["size"], save="all")
+        if not videos:
+            searched.append(f"{code} has no video")
+            continue
+        video = max(videos, key=lambda v: (len(v.frames), v.name))
+        frames = len(video.frames)
+        with torch_threads(threads):
+            network = network or get_method("xmem").load(xmem_weights(config), device)
+            capture = capture_first_consolidation(network, video, inference, device)
+        if capture is None:
+            searched.append(f"longest {code} video {video.name}: {frames} frames = "
+                            f"{memory_frames(frames, inference.mem_every)} memory frames at r = {inference.mem_every}; "
+                            f"a consolidation needs T_max = {m.max_work_frames} (about {needed} frames)")
+            continue
+        notes.add(f"dataset {code}, its longest video; " + "; ".join(f"skipped {s}" for s in searched)
+                  if searched else f"dataset {code}, its longest video")
+        draw_capture(capture, config, out_png, notes, title=f"{TITLE} in {code} video {video.name}")
         return notes.lines
-    draw_capture(capture, config, out_png, notes)
-    return notes.lines
+    return _no_consolidation(config, out_png, notes, searched)

@@ -2,7 +2,9 @@
 
 Rows: the frames, XMem's masks, STCN's masks, and the ground truth when it is on disk;
 columns: about five annotated frames spread over the video (the LV3 runs save masks only on
-frames with ground truth). Masks are drawn in their palette colours with alpha 0.5.
+frames with ground truth). Each object is filled in its palette colour (alpha 0.5) and outlined
+(its colour on a white halo), so masks stay visible on striped or same-coloured backgrounds; a
+legend names the object ids.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.patches import Patch
 from PIL import Image
 
 from xmem.experiments.datasets import dataset_layout
@@ -34,6 +37,24 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, palette: bytes, alpha: flo
     objects = (mask > 0) & (mask < 255)
     out[objects] = (1 - alpha) * out[objects] + alpha * colours[mask[objects]]
     return out.round().clip(0, 255).astype(np.uint8)
+
+
+def object_ids(masks: list[np.ndarray]) -> list[int]:
+    """Object ids (1..254) present in any of ``masks``, sorted."""
+    present = set()
+    for mask in masks:
+        present |= set(np.unique(mask).tolist())
+    return sorted(i for i in present if 0 < i < 255)
+
+
+def draw_outlines(ax, mask: np.ndarray, ids: list[int], palette: bytes) -> None:
+    """Outline each object of ``mask`` in its palette colour on a white halo."""
+    colours = np.frombuffer(palette, dtype=np.uint8).reshape(256, 3) / 255.0
+    for i in ids:
+        region = (mask == i).astype(float)
+        if region.any() and not region.all():
+            ax.contour(region, levels=[0.5], colors=["white"], linewidths=2.6)
+            ax.contour(region, levels=[0.5], colors=[tuple(colours[i])], linewidths=1.3)
 
 
 def spread(items: list[str], count: int) -> list[str]:
@@ -93,7 +114,10 @@ def draw_qualitative(config: dict, out_png: Path, columns: int = COLUMNS) -> lis
     if has_gt:
         rows.append(("Ground truth", gt_dir))
     aspect = shape[0] / shape[1]
-    fig = new_figure(2.3 * len(frames) + 0.6, 2.3 * aspect * len(rows) + 0.4)
+    fig = new_figure(2.3 * len(frames) + 1.4, 2.3 * aspect * len(rows) + 0.4)
+    masks = {(r, frame): read_index_mask(folder / f"{frame}.png") for r, (_, folder) in enumerate(rows)
+             if folder is not None for frame in frames}
+    ids = object_ids(list(masks.values()))
     missing_images = 0
     for c, frame in enumerate(frames):
         image = _frame_image(image_dir, frame, shape)
@@ -102,18 +126,25 @@ def draw_qualitative(config: dict, out_png: Path, columns: int = COLUMNS) -> lis
             image = np.full((*shape, 3), 128, np.uint8)
         for r, (label, folder) in enumerate(rows):
             ax = fig.add_subplot(len(rows), len(frames), r * len(frames) + c + 1)
-            shown = image if folder is None else overlay_mask(image, read_index_mask(folder / f"{frame}.png"), palette)
-            ax.imshow(shown)
+            mask = masks.get((r, frame))
+            ax.imshow(image if mask is None else overlay_mask(image, mask, palette))
+            if mask is not None:
+                draw_outlines(ax, mask, ids, palette)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(f"frame {frame}", fontsize=9)
+                top_right = ax
             if c == 0:
                 ax.set_ylabel(label, fontsize=9)
+    colours = np.frombuffer(palette, dtype=np.uint8).reshape(256, 3) / 255.0
+    handles = [Patch(facecolor=tuple(colours[i]), edgecolor="black", label=f"object {i}") for i in ids]
+    if handles:  # beside the top-right image, outside every image
+        top_right.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=8, borderaxespad=0, title="objects", title_fontsize=8)
     if missing_images:
         notes.add(f"{missing_images} frame image(s) not found in {image_dir}; masks drawn on grey")
     notes.add(f"video {video}; annotated frames only (LV3 runs save masks where ground truth exists); "
-              f"XMem default, STCN {STCN_LONG}; offset 0; overlay alpha {ALPHA}")
+              f"XMem default, STCN {STCN_LONG}; offset 0; fill alpha {ALPHA}, outlines in the object's colour")
     if not has_gt:
         notes.add("ground-truth row omitted: annotations not found for these frames")
     save_figure(fig, out_png, config, "Fig. S3: qualitative results on Long-time Video 3×", notes)

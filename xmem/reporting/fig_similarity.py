@@ -98,6 +98,5 @@ def draw_similarity(config: dict, out_png: Path) -> list[str]:
         ax.set_yticks([])
     notes.add(f"computed with xmem.memory.similarity (anisotropic L2 + softmax) on 3 keys; dot area ~ s, "
               f"s = {SHRINKAGE}; e = (x, y) weights of the query's selection term")
-    notes.add("illustration only: no run output is used, nothing here is measured")
     save_figure(fig, out_png, config, "Fig. 4: similarity functions in 2-D", notes, measured=False)
     return notes.lines

@@ -1,33 +1,61 @@
 """The workflow's report: ``results/report.md`` and a self-contained ``results/report.html``.
 
-Contents: the profile, the machine, the wall time of the workflow's jobs (Snakemake benchmark
-files), a check of the paper's claims against the measured numbers
-(:mod:`xmem.reporting.claims`), every table (paper rows next to measured rows) and every
-figure. The HTML embeds the figures as base64 data URIs so it can be mailed or archived alone.
+Contents, each section with an anchor in a table of contents: a summary (the real wall time of
+the run, :mod:`xmem.reporting.wall_time`; the scale of the measured numbers against the
+paper's; the claims tally), the profile, the machine, the time per rule group (Snakemake
+benchmark files), the abbreviations (:mod:`xmem.reporting.vocabulary`), a check of the paper's
+claims against the measured numbers (:mod:`xmem.reporting.claims`), every table with a caption
+(paper rows next to measured rows, the hardware of FPS and memory numbers named) and every
+figure with its caption. Both renderings come from one document (:mod:`xmem.reporting.document`);
+the HTML embeds the figures as base64 data URIs so it can be mailed or archived alone.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import logging
-import math
 import os
 import platform
 from pathlib import Path
 
 import pandas as pd
 
-from xmem.reporting.claims import NOT_MEASURABLE, SUPPORTED, ClaimResult, check_claims
+from xmem.experiments.plan import FIG1_MEMORY_RUNS
+from xmem.reporting.regime_section import regime_section
+from xmem.reporting.document import (  # noqa: F401  (display_table, is_measured: part of this module's API)
+    Bullets,
+    DataTable,
+    Image,
+    Paragraph,
+    Section,
+    TextTable,
+    anchor_of,
+    display_table,
+    is_measured,
+    to_html,
+    to_markdown,
+)
+from xmem.reporting.claim_evidence import claim_evidence, claim_noise
+from xmem.reporting.claims import ClaimResult, check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
-from xmem.experiments.paths import Run
+from xmem.reporting.tables import HARDWARE
+from xmem.reporting.vocabulary import (
+    ABBREVIATIONS,
+    PAPER_HARDWARE,
+    STORE_MEMORY_METRIC,
+    TABLE_CAPTIONS,
+    measured_hardware,
+)
+from xmem.reporting.wall_time import WallTime, hms, wall_time
 from xmem.utils.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 
 #: benchmark groups in report order; other files are grouped by their folder or file name
 GROUP_ORDER = ("synth", "train", "infer", "evaluate", "figures")
-STD_SUFFIX = " std"
+#: (table, method, dataset, metric) compared with the paper in the report's scale line, first found wins
+SCALE_CELLS = (("table2_short_video", "XMem", "D17", "J&F"), ("table1_long_time_video", "XMem", "LV1", "J&F"),
+               ("table2_short_video", "XMem", "Y18", "G"))
+NEAR_PAPER_POINTS = 5.0  # within this many points the measured number is "at the paper's scale"
 
 
 # --------------------------------------------------------------------------- inputs
@@ -109,16 +137,12 @@ def benchmark_times(results: Path) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["group", "jobs", "seconds"])
 
 
-def _hms(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def lv1_memory_growth(config: dict) -> tuple[dict[str, float | None], list[str]]:
-    """Memory increase per frame (bytes) of XMem (default) and STCN (unbounded) on LV1, as in Fig. 1."""
+    """Memory increase per frame (bytes) of XMem (default) and STCN (native insertion, no cap) on
+    LV1: the runs of Fig. 1 left (:data:`FIG1_MEMORY_RUNS`)."""
     notes = Notes()
     out: dict[str, float | None] = {}
-    for key, run in (("xmem", Run("xmem", "LV1")), ("stcn", Run("stcn", "LV1", "unbounded"))):
+    for key, run in FIG1_MEMORY_RUNS.items():
         stats = read_stats(config, run, notes)
         growth = memory_growth(stats) if stats is not None else None
         out[key] = None if growth is None else growth.bytes_per_frame
@@ -127,141 +151,149 @@ def lv1_memory_growth(config: dict) -> tuple[dict[str, float | None], list[str]]
     return out, notes.lines
 
 
-# --------------------------------------------------------------------------- tables
-def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
+
+# --------------------------------------------------------------------------- summary lines
+def _measured_value(tables: dict[str, pd.DataFrame], table: str, method: str, column: str,
+                    measured: bool) -> float | None:
+    frame = tables.get(table)
+    if frame is None or column not in frame.columns:
+        return None
+    settings = frame["setting"].map(lambda v: "" if pd.isna(v) else str(v))
+    kind = frame["source"].map(is_measured) if measured else frame["source"] == "paper"
+    rows = frame[kind & (frame["method"] == method) & (settings == "")]
+    value = pd.to_numeric(rows[column], errors="coerce").dropna()
+    return float(value.iloc[0]) if len(value) else None
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Strings for display: "X std" columns folded into "X" as "mean ± std"."""
-    shown = pd.DataFrame(index=table.index)
-    for column in table.columns:
-        if column.endswith(STD_SUFFIX) and column[: -len(STD_SUFFIX)] in table.columns:
+def scale_line(tables: dict[str, pd.DataFrame]) -> str:
+    """One line comparing a measured XMem score with the paper's (:data:`SCALE_CELLS`, first found)."""
+    for table, method, dataset, metric in SCALE_CELLS:
+        column = f"{dataset} {metric}"
+        measured = _measured_value(tables, table, method, column, measured=True)
+        paper = _measured_value(tables, table, method, column, measured=False)
+        if measured is None or paper is None:
             continue
-        values = table[column].map(_cell)
-        std_column = column + STD_SUFFIX
-        if std_column in table.columns:
-            stds = table[std_column].map(_cell)
-            values = [f"{v} ± {s}" if v and s else v for v, s in zip(values, stds)]
-        shown[column] = values
-    return shown
+        gap = measured - paper
+        verdict = (f"within {NEAR_PAPER_POINTS:g} points of the paper" if abs(gap) <= NEAR_PAPER_POINTS else
+                   "a small-scale analogue of the paper's experiments: compare the direction of effects "
+                   "between rows, not the values with the paper's")
+        return (f"**Scale:** measured {method} {column} {measured:.1f} vs paper {paper:.1f} "
+                f"({gap:+.1f} points): {verdict}.")
+    return "**Scale:** no XMem score was measured in this profile, so none can be compared with the paper's."
 
 
-def is_measured(source: str) -> bool:
-    return str(source).startswith("measured")
+def wall_time_line(clock: WallTime) -> str:
+    """The run's real wall time first, then the span of its jobs and their summed time."""
+    if clock.invocation_seconds is not None:
+        first = (f"**Wall time:** {hms(clock.invocation_seconds)} (h:mm:ss) for the workflow invocation that "
+                 f"wrote this report, from its start ({clock.invocation_started}) to the report")
+    else:
+        first = "**Wall time:** unknown for this invocation (no start marker `logs/workflow_start.json`)"
+    parts = [first]
+    if clock.span_seconds is not None:
+        parallel = f", {clock.parallelism:.2f} jobs at once on average" if clock.parallelism else ""
+        parts.append(f"the {clock.jobs} jobs whose outputs are shown ran within {hms(clock.span_seconds)} "
+                     f"(first job start to the report; longer than the invocation when earlier invocations "
+                     f"produced some outputs)")
+        parts.append(f"their times sum to {hms(clock.job_seconds)}{parallel}")
+    return "; ".join(parts) + "."
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def claims_tally(claims: list[ClaimResult]) -> str:
+    counts = {v: sum(c.verdict == v for c in claims) for v in dict.fromkeys(c.verdict for c in claims)}
+    return ", ".join(f"{n} {v}" for v, n in counts.items())
 
 
-def table_markdown(table: pd.DataFrame) -> str:
-    shown = display_table(table)
-    lines = ["| " + " | ".join(_md_escape(c) for c in shown.columns) + " |",
-             "|" + "---|" * len(shown.columns)]
-    for _, row in shown.iterrows():
-        cells = [_md_escape(str(v)) for v in row]
-        if "source" in shown.columns and is_measured(row["source"]):
-            cells = [f"**{c}**" if c else c for c in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def table_caption(name: str, table: pd.DataFrame, config: dict) -> str:
+    """The table's caption, which rows are measured, and where hardware-dependent numbers come from."""
+    profile = str(config.get("profile") or "unnamed")
+    parts = [TABLE_CAPTIONS.get(name, name), f"Measured rows ({profile} profile) in **bold**; the others are "
+             "the paper's. Scores in percent."]
+    if HARDWARE in table.columns:
+        parts.append(f"FPS and memory depend on the hardware (column `{HARDWARE}`): paper rows on an "
+                     f"{PAPER_HARDWARE.replace(' (paper)', '')} with the paper's networks, measured rows on "
+                     f"{measured_hardware(config)} with this profile's networks; compare them within a "
+                     f"source, not across.")
+    if any(str(c).endswith(STORE_MEMORY_METRIC) for c in table.columns):
+        parts.append(f"`{STORE_MEMORY_METRIC}`: bytes held by the memory stores on CPU (MiB), not a GPU "
+                     "allocation; the paper's `max_gpu_memory_MB` is the GPU peak.")
+    return " ".join(parts)
 
 
-def table_html(table: pd.DataFrame) -> str:
-    shown = display_table(table)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
-    body = []
-    for _, row in shown.iterrows():
-        kind = "measured" if "source" in shown.columns and is_measured(row["source"]) else "paper"
-        body.append(f'<tr class="{kind}">' + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-# --------------------------------------------------------------------------- rendering
-def _claims_markdown(claims: list[ClaimResult]) -> list[str]:
-    lines = []
-    for c in claims:
-        lines.append(f"{c.number}. **{c.verdict}** — {c.claim}. Numbers: {c.evidence}")
-    return lines
-
-
-def _verdict_class(text: str) -> str:
-    return {SUPPORTED: "ok", NOT_MEASURABLE: "na"}.get(text, "bad")
-
-
-CSS = """
-body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
-th{background:#eee} td:nth-child(-n+3){text-align:left}
-tr.paper{color:#666;background:#fafafa} tr.measured{background:#fff3cd;font-weight:bold}
-.ok{color:#1a7f37} .bad{color:#b3261e} .na{color:#777} img{max-width:100%;border:1px solid #ddd}
-.banner{background:#fde7e7;border:1px solid #e0a0a0;padding:0.5em 1em}
-"""
-
-
-def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], out_md: Path, out_html: Path) -> None:
-    """Write the Markdown and the self-contained HTML report (both atomically)."""
-    from xmem.reporting.figures import CAPTIONS
-
+# --------------------------------------------------------------------------- sections
+def _profile_section(config: dict) -> Section:
     profile = str(config.get("profile") or "unnamed")
     description = " ".join(str(config.get("description") or "").split())
-    tables = {Path(p).stem: pd.read_csv(p) for p in table_csvs}
+    blocks = [Paragraph(f"**{profile}.** {description}"),
+              Paragraph(f"Measured FPS and memory: {measured_hardware(config)}.")]
+    return Section("profile", "Profile", tuple(blocks), subsections=(regime_section(config),))
+
+
+def _claims_section(claims: list[ClaimResult], growth_notes: list[str]) -> Section:
+    items = tuple(f"**{c.verdict}** — {c.claim}. Numbers: {c.evidence}" + (f" Why: {c.why}." if c.why else "")
+                  for c in claims)
+    return Section("claims", f"Which of the paper's claims the measured numbers support ({claims_tally(claims)})",
+                   (Bullets(items, ordered=True),
+                    Paragraph("Memory growth used by claim 10: " + ("; ".join(growth_notes) or "none"), small=True)))
+
+
+def _tables_section(tables: dict[str, pd.DataFrame], config: dict, long_csv: str | None) -> Section:
+    intro = ["Paper-shaped tables, one per paper table (`tables/<name>.csv`)."]
+    if long_csv:
+        intro.append(f"Every number of them, paper and measured, one per line with typed setting columns, "
+                     f"units and the number of offsets: [{long_csv}]({long_csv}) (columns in "
+                     f"`tables/README.md`).")
+    subsections = tuple(Section(anchor_of(name), name, (DataTable(t, table_caption(name, t, config)),), level=3)
+                        for name, t in tables.items())
+    return Section("tables", "Tables", (Paragraph(" ".join(intro)),), subsections=subsections)
+
+
+def _figures_section(figure_pngs: list[Path], growth_notes: list[str]) -> Section:
+    from xmem.reporting.figures import CAPTIONS
+
+    subsections = []
+    for png in map(Path, figure_pngs):
+        caption = CAPTIONS.get(png.stem, png.stem)
+        if png.stem == "fig1_memory_vs_quality" and growth_notes:
+            caption += " Frames used here: " + "; ".join(growth_notes) + "."
+        subsections.append(Section(anchor_of(png.stem), png.stem, (Image(png, caption),), level=3))
+    return Section("figures", "Figures", subsections=tuple(subsections))
+
+
+def report_sections(config: dict, tables: dict[str, pd.DataFrame], figure_pngs: list[Path],
+                    long_csv: str | None = None) -> list[Section]:
+    """Every section of the report, in order."""
     growth, growth_notes = lv1_memory_growth(config)
-    claims = check_claims(tables, growth)
-    machine = machine_info(config)
+    claims = check_claims(tables, growth, claim_noise(config), claim_evidence(config))
     times = benchmark_times(Path(config["results"]))
+    summary = (Paragraph(wall_time_line(wall_time(config["results"]))), Paragraph(scale_line(tables)),
+               Paragraph(f"**Claims:** {claims_tally(claims)} ([details](#claims))."))
+    time_rows = tuple((r.group, str(r.jobs), f"{r.seconds:.1f}", hms(r.seconds)) for r in times.itertuples())
+    return [
+        Section("summary", "Summary", summary),
+        _profile_section(config),
+        Section("machine", "Machine", (Bullets(tuple(f"{k}: {v}" for k, v in machine_info(config).items())),)),
+        Section("job-times", "Time per rule group", (TextTable(
+            ("group", "jobs", "seconds", "h:mm:ss"), time_rows,
+            "Sum of the jobs' times per rule group (Snakemake benchmark files); jobs run in parallel, so the "
+            "total exceeds the wall time in the summary."),)),
+        Section("abbreviations", "Abbreviations", (Bullets(tuple(f"**{c}**: {m}" for c, m in ABBREVIATIONS)),)),
+        _claims_section(claims, growth_notes),
+        _tables_section(tables, config, long_csv),
+        _figures_section(figure_pngs, growth_notes),
+    ]
+
+
+def write_report(config: dict, table_csvs: list[Path], figure_pngs: list[Path], out_md: Path, out_html: Path,
+                 long_csv: Path | None = None) -> None:
+    """Write the Markdown and the self-contained HTML report (both atomically)."""
+    profile = str(config.get("profile") or "unnamed")
+    tables = {Path(p).stem: pd.read_csv(p) for p in table_csvs}
+    link = os.path.relpath(long_csv, Path(out_md).parent) if long_csv else None
+    sections = report_sections(config, tables, [Path(p) for p in figure_pngs], link)
+    title = f"XMem reproduction report — {profile} profile"
     banner = (f"All measured numbers come from the {profile} profile of this harness; rows and points labelled "
               f"'paper' are the published numbers. Do not mistake one for the other.")
-    counts = {v: sum(c.verdict == v for c in claims) for v in dict.fromkeys(c.verdict for c in claims)}
-    tally = ", ".join(f"{n} {v}" for v, n in counts.items())
-
-    md = [f"# XMem reproduction report — {profile} profile", "", f"> {banner}", "",
-          f"**Profile:** {profile}. {description}", "", "## Machine", ""]
-    md += [f"- {k}: {v}" for k, v in machine.items()]
-    md += ["", "## Wall time of the workflow's jobs", "", "| group | jobs | seconds | h:mm:ss |", "|---|---|---|---|"]
-    md += [f"| {r.group} | {r.jobs} | {r.seconds:.1f} | {_hms(r.seconds)} |" for r in times.itertuples()]
-    md += ["", f"## Which of the paper's claims the measured numbers support ({tally})", ""]
-    md += _claims_markdown(claims)
-    md += ["", "Memory growth used by claim 10: " + ("; ".join(growth_notes) or "none"), "", "## Tables", ""]
-    for name, table in tables.items():
-        md += [f"### {name}", "", "Measured rows in **bold**; the others are the paper's.", "",
-               table_markdown(table), ""]
-    md += ["## Figures", ""]
-    for png in figure_pngs:
-        png = Path(png)
-        relative = os.path.relpath(png, Path(out_md).parent)
-        md += [f"### {png.stem}", "", CAPTIONS.get(png.stem, ""), "", f"![{png.stem}]({relative})", ""]
-    write_text_atomic(out_md, "\n".join(md))
-
-    h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>XMem report — {html.escape(profile)}</title>"
-         f"<style>{CSS}</style></head><body>",
-         f"<h1>XMem reproduction report — {html.escape(profile)} profile</h1>",
-         f"<p class='banner'>{html.escape(banner)}</p>",
-         f"<p><b>Profile:</b> {html.escape(profile)}. {html.escape(description)}</p><h2>Machine</h2><ul>"]
-    h += [f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in machine.items()]
-    h += ["</ul><h2>Wall time of the workflow's jobs</h2><table><tr><th>group</th><th>jobs</th><th>seconds</th>"
-          "<th>h:mm:ss</th></tr>"]
-    h += [f"<tr><td>{html.escape(r.group)}</td><td>{r.jobs}</td><td>{r.seconds:.1f}</td><td>{_hms(r.seconds)}</td></tr>"
-          for r in times.itertuples()]
-    h += [f"</table><h2>Which of the paper's claims the measured numbers support ({html.escape(tally)})</h2><ol>"]
-    h += [f"<li><b class='{_verdict_class(c.verdict)}'>{html.escape(c.verdict)}</b> — {html.escape(c.claim)}."
-          f"<br><small>Numbers: {html.escape(c.evidence)}</small></li>" for c in claims]
-    growth_text = html.escape("; ".join(growth_notes) or "none")
-    h += [f"</ol><p><small>Memory growth used by claim 10: {growth_text}</small></p>",
-          "<h2>Tables</h2><p>Highlighted rows are measured in this profile; grey rows are the paper's.</p>"]
-    for name, table in tables.items():
-        h += [f"<h3>{html.escape(name)}</h3>", table_html(table)]
-    h += ["<h2>Figures</h2>"]
-    for png in figure_pngs:
-        png = Path(png)
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        h += [f"<h3>{html.escape(png.stem)}</h3><p>{html.escape(CAPTIONS.get(png.stem, ''))}</p>",
-              f"<img alt='{html.escape(png.stem)}' src='data:image/png;base64,{data}'>"]
-    h += ["</body></html>"]
-    write_text_atomic(out_html, "\n".join(h))
+    write_text_atomic(out_md, to_markdown(title, banner, sections, Path(out_md).parent))
+    write_text_atomic(out_html, to_html(title, banner, sections))
     log.info("wrote %s and %s (%d tables, %d figures)", out_md, out_html, len(tables), len(figure_pngs))

@@ -25,6 +25,10 @@ SCORE_COLUMNS = {
 }
 
 
+#: the one standard-deviation estimator of the tables and figures (the paper does not say which)
+STD_ESTIMATOR = "sample standard deviation (n - 1 in the denominator, numpy ddof=1)"
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     """(mean, sample std) of scores over runs; std is NaN for a single run (the tables leave
     the std cell empty then) and both are NaN without values."""
@@ -65,11 +69,13 @@ class RunResults:
             return None
         return pd.concat([read_frame_stats(p) for p in paths], ignore_index=True)
 
-    def max_memory_mb(self, run: Run) -> float:
-        """The largest memory of any frame: the CUDA peak on GPU, the memory stores' bytes on CPU."""
-        peak = 0.0
+    def max_memory_mb(self, run: Run) -> tuple[float, bool]:
+        """(largest memory of any frame in MiB, whether it is the CUDA peak): the CUDA allocator's
+        peak when the per-frame logs hold one (GPU runs), else the bytes held by the memory stores."""
+        peak, on_gpu = 0.0, False
         for path in self.paths(run).video_stats():
             frames = pd.read_csv(path)
             cuda = frames["cuda_peak_bytes"].dropna()
+            on_gpu = on_gpu or bool(len(cuda))
             peak = max(peak, float(cuda.max() if len(cuda) else frames["memory_bytes"].max()))
-        return peak / 2**20
+        return peak / 2**20, on_gpu

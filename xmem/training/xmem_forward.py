@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from xmem.model.blocks import weight_parts_reused
 from xmem.training.batch import ClipOutput, TrainingBatch
 
 
@@ -73,38 +74,39 @@ def xmem_clip_forward(
         ClipOutput with logits [B, N+1, H, W] and object probabilities [B, N, H, W] for
         frames 1..T-1.
     """
-    net = network
-    images, first_masks = batch.images, batch.masks[:, 0]
-    b, t_total = images.shape[:2]
-    selector = batch.selector.view(b, -1, 1, 1)
+    with weight_parts_reused():  # each fusion weight split once per clip, not once per frame
+        net = network
+        images, first_masks = batch.images, batch.masks[:, 0]
+        b, t_total = images.shape[:2]
+        selector = batch.selector.view(b, -1, 1, 1)
 
-    feats = net.encode_key(images)
-    key, shrinkage, selection = feats.key, feats.shrinkage, feats.selection  # [B, C, T, h, w]
-    hidden = net.zero_hidden(b, first_masks.shape[1], tuple(key.shape[-2:]))
-    value, hidden = net.encode_value(images[:, 0], feats.f16[:, 0], hidden, first_masks, deep_update=True)
-    values = value.unsqueeze(3)  # [B, N, CV, 1, h, w]
+        feats = net.encode_key(images)
+        key, shrinkage, selection = feats.key, feats.shrinkage, feats.selection  # [B, C, T, h, w]
+        hidden = net.zero_hidden(b, first_masks.shape[1], tuple(key.shape[-2:]))
+        value, hidden = net.encode_value(images[:, 0], feats.f16[:, 0], hidden, first_masks, deep_update=True)
+        values = value.unsqueeze(3)  # [B, N, CV, 1, h, w]
 
-    logits_out, masks_out = [], []
-    for t in range(1, t_total):
-        indices = reference_indices(t, num_ref_frames, b, generator)
-        readout = net.read_memory(
-            key[:, :, t],
-            selection[:, :, t] if selection is not None else None,
-            take_frames(key, indices, 2, t),
-            take_frames(shrinkage, indices, 2, t),
-            take_frames(values, indices, 3, t),
-        )
-        is_last = t == t_total - 1
-        out = net.segment(
-            (feats.f16[:, t], feats.f8[:, t], feats.f4[:, t]), readout, hidden, update_hidden=not is_last,
-            selector=selector,
-        )
-        object_prob = out.prob[:, 1:]
-        if not is_last:
-            deep_update = bool(torch.rand((), generator=generator).item() < deep_update_prob)
-            value, hidden = net.encode_value(images[:, t], feats.f16[:, t], out.hidden, object_prob,
-                                             deep_update=deep_update)
-            values = torch.cat([values, value.unsqueeze(3)], dim=3)
-        logits_out.append(out.logits)
-        masks_out.append(object_prob)
-    return ClipOutput(logits=tuple(logits_out), masks=tuple(masks_out))
+        logits_out, masks_out = [], []
+        for t in range(1, t_total):
+            indices = reference_indices(t, num_ref_frames, b, generator)
+            readout = net.read_memory(
+                key[:, :, t],
+                selection[:, :, t] if selection is not None else None,
+                take_frames(key, indices, 2, t),
+                take_frames(shrinkage, indices, 2, t),
+                take_frames(values, indices, 3, t),
+            )
+            is_last = t == t_total - 1
+            out = net.segment(
+                (feats.f16[:, t], feats.f8[:, t], feats.f4[:, t]), readout, hidden, update_hidden=not is_last,
+                selector=selector,
+            )
+            object_prob = out.prob[:, 1:]
+            if not is_last:
+                deep_update = bool(torch.rand((), generator=generator).item() < deep_update_prob)
+                value, hidden = net.encode_value(images[:, t], feats.f16[:, t], out.hidden, object_prob,
+                                                 deep_update=deep_update)
+                values = torch.cat([values, value.unsqueeze(3)], dim=3)
+            logits_out.append(out.logits)
+            masks_out.append(object_prob)
+        return ClipOutput(logits=tuple(logits_out), masks=tuple(masks_out))

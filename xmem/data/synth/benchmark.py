@@ -23,7 +23,7 @@ import numpy as np
 import PIL
 
 import xmem
-from xmem.data.synth import davis, long_video, static_images, youtube
+from xmem.data.synth import bl30k, davis, long_video, static_images, youtube
 from xmem.data.synth.categories import split_categories
 from xmem.data.synth.config import SynthConfig, config_to_dict
 from xmem.data.synth.jobs import Context, Job
@@ -32,7 +32,7 @@ from xmem.utils.atomic import atomic_dir
 
 log = logging.getLogger(__name__)
 
-DATASET_NAMES: tuple[str, ...] = ("static", "DAVIS", "YouTube2018", "YouTube2019", "long_video")
+DATASET_NAMES: tuple[str, ...] = ("static", "DAVIS", "YouTube2018", "YouTube2019", "long_video", "BL30K")
 MANIFEST_NAME = "manifest.json"
 FORMAT = "xmem-synth/1"
 _VIDEO_KEYS = ("split", "name", "frames", "annotated_frames", "objects", "categories", "frames_visible",
@@ -46,6 +46,8 @@ def _plan(name: str, ctx: Context) -> list[Job]:
         return davis.plan(ctx)
     if name == "long_video":
         return long_video.plan(ctx)
+    if name == "BL30K":
+        return bl30k.plan(ctx)
     return youtube.plan(ctx, name)
 
 
@@ -56,6 +58,8 @@ def _build(job: Job, ctx: Context) -> dict:
         return davis.build(job, ctx)
     if job.dataset == "long_video":
         return long_video.build(job, ctx)
+    if job.dataset == "BL30K":
+        return bl30k.build(job, ctx)
     return youtube.build(job, ctx)
 
 
@@ -66,6 +70,8 @@ def _finish(name: str, records: list[dict], ctx: Context) -> dict:
         return davis.finish(records, ctx)
     if name == "long_video":
         return long_video.finish(records, ctx)
+    if name == "BL30K":
+        return bl30k.finish(records, ctx)
     return youtube.finish(records, ctx, name)
 
 

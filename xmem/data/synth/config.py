@@ -99,16 +99,28 @@ def _youtube2019() -> YouTubeConfig:
 
 @dataclass(frozen=True)
 class LongVideoConfig:
-    """The Long-time Video stand-in (config/synth/regime.yaml: the paper's memory regime, docs/datasets.md)."""
+    """The Long-time Video stand-in, in the paper's memory regime (config/synth/default.yaml says
+    how it was chosen; docs/datasets.md, "The memory regime")."""
 
-    lengths: tuple[int, ...] = (60, 100)  # one video per entry
+    lengths: tuple[int, ...] = (1300,)  # one video per entry
     gt_every: int = 10  # ground truth on frame 0 and every gt_every-th frame
-    height: int = 0  # frame size of the long videos (0: the benchmark's height / width)
-    width: int = 0
+    height: int = 80  # frame size of the long videos (0: the benchmark's height / width)
+    width: int = 144
     scenario: ScenarioConfig = field(default_factory=lambda: ScenarioConfig(
-        objects=(2, 3), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8, twin_prob=0.34,
-        distractor_prob=0.67, occluder_prob=0.67, absence_prob=1.0, absences=(1, 3),
-        absence_length=(0.08, 0.2), clutter=(3, 6), illumination_drift=0.15))
+        objects=(2, 3), object_size=(0.16, 0.34), speed=(0.003, 0.008), fast_motion_prob=0.34, drift_prob=0.8,
+        drift_return_prob=0.5, twin_prob=0.34, distractor_prob=0.67, occluder_prob=0.67, absence_prob=1.0,
+        absences=(1, 3), absence_length=(0.1, 0.25), clutter=(3, 6), illumination_drift=0.15))
+
+
+@dataclass(frozen=True)
+class Bl30kConfig:
+    """The BL30K stand-in (XMem*'s pretraining, official stage 1): many objects, every frame labelled."""
+
+    train: SplitConfig = _split(24, (24, 40), objects=(4, 8), object_size=(0.08, 0.18), twin_prob=0.0,
+                                distractor_prob=0.0, occluder_prob=0.3, absence_prob=0.0, drift_prob=0.3,
+                                clutter=(3, 8), noise_std=0.0)
+    height: int = 0  # frame size (0: the benchmark's height / width)
+    width: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ class SynthConfig:
     youtube2018: YouTubeConfig = field(default_factory=YouTubeConfig)
     youtube2019: YouTubeConfig = field(default_factory=_youtube2019)
     long_video: LongVideoConfig = field(default_factory=LongVideoConfig)
+    bl30k: Bl30kConfig = field(default_factory=Bl30kConfig)
 
     def __post_init__(self) -> None:
         from xmem.data.synth.config_checks import check_synth_config

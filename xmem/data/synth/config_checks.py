@@ -134,3 +134,10 @@ def check_synth_config(c: SynthConfig) -> None:
     if lv.scenario.late_entry_prob > 0:
         _fail("long_video.scenario.late_entry_prob", "must be 0: every Long-time Video object is "
               "annotated in the first frame")
+
+    bl = c.bl30k
+    check_split("bl30k.train", bl.train, min_frames=3, allow_empty=True)
+    for name in ("height", "width"):
+        value = getattr(bl, name)
+        if value and (value < 32 or value % 16):
+            _fail(f"bl30k.{name}", f"must be 0 (the benchmark's {name}) or a multiple of 16 >= 32, got {value!r}")
