@@ -126,6 +126,10 @@ def official_step(repo: Path, weights: Path, batch: TrainingBatch, *, num_ref_fr
     rng = np.random.default_rng(0)
     torch_rng = torch.Generator().manual_seed(0)
 
+    def memory_frames_of_sample(frame: int) -> torch.Tensor:
+        earlier = 1 + torch.randperm(frame - 1, generator=torch_rng)[: num_ref_frames - 1]
+        return torch.cat([torch.zeros(1, dtype=torch.int64), earlier])
+
     def run() -> float:
         network.zero_grad(set_to_none=True)
         key, shrinkage, selection, f16, f8, f4 = network("encode_key", frames)
@@ -137,10 +141,8 @@ def official_step(repo: Path, weights: Path, batch: TrainingBatch, *, num_ref_fr
             stacked = torch.stack(memory_values, dim=3)  # [B, N, C, frames, h, w]
             if frame <= num_ref_frames:
                 picked_keys, picked_shrinkage, picked_values = key[:, :, :frame], shrinkage[:, :, :frame], stacked
-            else:  # frame 0 plus num_ref_frames - 1 distinct earlier frames, per sample
-                chosen = [torch.cat([torch.zeros(1, dtype=torch.int64),
-                                     1 + torch.randperm(frame - 1, generator=torch_rng)[: num_ref_frames - 1]])
-                          for _ in range(b)]
+            else:  # frame 0 plus num_ref_frames - 1 distinct earlier frames, drawn per sample in order
+                chosen = [memory_frames_of_sample(frame) for sample in range(b)]
                 picked_keys = torch.stack([key[s, :, c] for s, c in enumerate(chosen)])
                 picked_shrinkage = torch.stack([shrinkage[s, :, c] for s, c in enumerate(chosen)])
                 picked_values = torch.stack([stacked[s, :, :, c] for s, c in enumerate(chosen)])
