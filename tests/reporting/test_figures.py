@@ -305,8 +305,10 @@ def test_consolidation_figure_without_consolidation_says_so(tmp_path: Path) -> N
     save_tiny_network(config)
     write_tiny_lv1(config, frames=12)
     out = tmp_path / "figS1.png"
+    config["inference"]["memory"]["long_video"]["num_prototypes"] = 3
     notes = draw_consolidation(config, out, mem_every=10)  # 2 memory frames < T_max = 10
-    assert notes and notes[0].startswith("settings: r = 10, T_min = 5, T_max = 10, P = 128")
+    # the profile's Long-time Video memory (inference.memory.long_video), not the paper's P = 128
+    assert notes and notes[0].startswith("settings: r = 10, T_min = 5, T_max = 10, P = 3,")
     assert any(n.startswith("no consolidation: longest LV1 video clip: 12 frames = 2 memory frames at r = 10; "
                             "a consolidation needs T_max = 10 (about 91 frames)") for n in notes)
     assert png_size(out)[0] >= 500
