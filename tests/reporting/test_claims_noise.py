@@ -62,6 +62,22 @@ def test_the_recipe_spread_is_not_applied_between_settings_of_the_same_weights()
     assert by_number(check_claims(t6, noise=NOISE))[8].verdict == SUPPORTED  # spread 0: 51.0 > 50.5
 
 
+def test_single_offset_settings_of_one_model_borrow_its_table1_offset_std() -> None:
+    t6 = {"table6_consolidation": frame(
+        {"source": M, "method": "XMem", "setting": "With potentiation", "LV3 J&F": 22.9},
+        {"source": M, "method": "XMem", "setting": "No potentiation", "LV3 J&F": 22.9})}
+    assert by_number(check_claims(t6))[8].verdict == NOT_SUPPORTED  # no spread anywhere: 22.9 > 22.9 fails
+    t6["table1_long_time_video"] = frame(
+        {"source": M, "method": "XMem", "setting": "", "LV3 J&F": 22.7, "LV3 J&F std": 0.3},
+        {"source": M, "method": "STCN", "setting": "", "LV3 J&F": 18.4, "LV3 J&F std": 1.7})
+    result = by_number(check_claims(t6))[8]
+    assert result.verdict == WITHIN_NOISE  # XMem's own 0.3, not STCN's 1.7
+    assert "within noise (difference +0.0, spread 0.3 std over offsets of XMem on LV3 in Table 1)" \
+        in result.evidence
+    t6["table6_consolidation"].loc[1, "LV3 J&F"] = 23.5  # -0.6: beyond XMem's 0.3
+    assert by_number(check_claims(t6))[8].verdict == NOT_SUPPORTED
+
+
 def test_verdict_order_fail_beats_noise_beats_support() -> None:
     ok = Comparison("a", 5.0, "b", 1.0, spread=1.0)
     noisy = Comparison("a", 1.5, "b", 1.0, spread=1.0)

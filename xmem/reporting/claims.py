@@ -234,12 +234,20 @@ class Context:
 
     def spread(self, table: str, left: tuple[str, str], right: tuple[str, str], dataset: str, metric: str,
                trained_apart: bool) -> tuple[float, str]:
-        """The larger of the cells' std over offsets and (for two trained models) the recipe's seed spread."""
+        """The larger of the cells' std over offsets and (for two trained models) the recipe's seed spread.
+
+        Two settings of one model whose cells ran at a single offset borrow that model's std over
+        offsets on the same dataset and metric from Table 1 (its default setting there), the
+        offset noise the profile measured for the video."""
         parts = []
         for row in (left, right):
             std = self.m.value(table, *row, dataset, metric, suffix=" std")
             if std is not None:
                 parts.append((std, "std over offsets"))
+        if not parts and not trained_apart and left[0] == right[0]:
+            std = self.m.value(T1, left[0], "", dataset, metric, suffix=" std")
+            if std is not None:
+                parts.append((std, f"std over offsets of {left[0]} on {dataset} in Table 1"))
         if trained_apart and self.noise.recipe_seed_sd:
             parts.append((self.noise.recipe_seed_sd, self.noise.source or "seed spread of the recipe"))
         if not parts:
