@@ -83,9 +83,9 @@ class MemoryController:
         """Memory readout F (eq. 1) for every object, [num_objects, CV, h, w]."""
         if not self.engaged:
             raise RuntimeError("memory is empty: add a memory frame (the prompt) before reading")
-        h, w = query_key.shape[-2:]
+        grid_hw = tuple(query_key.shape[-2:])  # (h, w) of the key map
         if not self.config.uses_working_memory:
-            return query_key.new_zeros(self.num_objects, self.value_dim, h, w)
+            return query_key.new_zeros(self.num_objects, self.value_dim, *grid_hw)
         qk = query_key.flatten(start_dim=2)
         qe = None if query_selection is None else query_selection.flatten(start_dim=2)
 
@@ -121,7 +121,7 @@ class MemoryController:
                 self.work.record_usage(usage[n_long:])
                 if long_on:
                     self.long.record_usage(usage[:n_long])
-        return torch.cat(outputs, 0).view(-1, self.value_dim, h, w)
+        return torch.cat(outputs, 0).view(-1, self.value_dim, *grid_hw)
 
     # ------------------------------------------------------------------ writing
     def add(

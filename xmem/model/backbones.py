@@ -47,23 +47,21 @@ def _block_class(spec: BackboneConfig) -> type[nn.Module]:
 
 def _torchvision_init(module: nn.Module) -> None:
     """torchvision ResNet's initialisation, applied to every conv / batch norm in ``module``."""
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            nn.init.ones_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
 
 
 def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: int, stride: int) -> nn.Sequential:
     """A stage laid out as torchvision's ``ResNet._make_layer`` (same module names)."""
     out_channels = planes * block.expansion
-    downsample = None
+    projection = None  # 1x1 conv + BN on the shortcut when the shape changes
     if stride != 1 or in_channels != out_channels:
-        downsample = nn.Sequential(
-            tv_resnet.conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels)
-        )
-    layers = [block(in_channels, planes, stride, downsample)]
+        projection = nn.Sequential(tv_resnet.conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+    layers = [block(in_channels, planes, stride, projection)]
     layers += [block(out_channels, planes) for _ in range(1, blocks)]
     return nn.Sequential(*layers)
 

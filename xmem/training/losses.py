@@ -55,9 +55,8 @@ def dice_loss(masks: Tensor, labels: Tensor) -> Tensor:
     Returns:
         scalar tensor.
     """
-    num_objects = masks.shape[1]
-    ids = torch.arange(1, num_objects + 1, device=labels.device).view(1, -1, 1, 1)
-    gt = (labels.unsqueeze(1) == ids).to(masks.dtype).flatten(2)  # [B, N, HW]
+    slot_ids = torch.arange(1, masks.shape[1] + 1, device=labels.device).view(1, -1, 1, 1)
+    gt = (labels.unsqueeze(1) == slot_ids).to(masks.dtype).flatten(2)  # [B, N, HW]
     pred = masks.flatten(2)
     numerator = 2 * (pred * gt).sum(-1)
     denominator = pred.sum(-1) + gt.sum(-1)

@@ -147,7 +147,7 @@ class StaticClipDataset(Dataset):
 
         size = self.crop_size
         images, masks = [], []
-        for _ in range(self.num_frames):
+        while len(images) < self.num_frames:
             affine = A.sample_affine(rng, 20, scale=(0.9, 1.1), shear=10)
             frame = A.resize_shorter_side(A.apply_affine(image, affine, A.BILINEAR, fill), size, A.BILINEAR)
             frame_mask = A.resize_shorter_side(A.apply_affine(mask, affine, A.BILINEAR, 0), size, A.BILINEAR)
