@@ -16,13 +16,14 @@ import importlib.metadata
 import logging
 import os
 from dataclasses import dataclass
-from typing import Callable
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from xmem.errors import XMemError
 from xmem.memory.config import STRATEGIES, MemoryConfig
+
+if TYPE_CHECKING:  # the registry itself imports no torch: planning code looks methods up too
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 PLUGIN_PACKAGES = ("baselines.stcn",)
 ENTRY_POINT_GROUP = "xmem.methods"
 
-Loader = Callable[[str | os.PathLike, torch.device], nn.Module]
+Loader = Callable[[str | os.PathLike, "torch.device"], "nn.Module"]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,24 @@ Public API:
     STCN_METHOD                                    (method.py: the entry in xmem.methods)
 """
 
-from baselines.stcn.checkpoint import load_stcn_network, save_stcn_network
-from baselines.stcn.config import STCN_PROFILES, STCNConfig
-from baselines.stcn.method import STCN_METHOD
-from baselines.stcn.network import STCNKeyFeatures, STCNNetwork
+import importlib
+
+from baselines.stcn.method import STCN_METHOD  # registers "stcn" in xmem.methods (no torch import)
+
+#: public name -> submodule; imported on first use, so that registering the method (which planning
+#: code does, to look STCN's memory settings up) does not import torch
+_LAZY = {
+    "STCNConfig": "config", "STCN_PROFILES": "config",
+    "STCNNetwork": "network", "STCNKeyFeatures": "network",
+    "load_stcn_network": "checkpoint", "save_stcn_network": "checkpoint",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"baselines.stcn.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'baselines.stcn' has no attribute {name!r}")
+
 
 __all__ = [
     "STCNConfig",

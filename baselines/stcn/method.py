@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from xmem.memory.config import STRATEGIES, MemoryConfig
 from xmem.methods import Method, register
 
-from baselines.stcn.checkpoint import load_stcn_network
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 def _load(path: str | os.PathLike, device: torch.device) -> nn.Module:
+    from baselines.stcn.checkpoint import load_stcn_network  # torch: imported when a network is loaded
+
     return load_stcn_network(path, device=device)
 
 

@@ -11,9 +11,9 @@ from xmem.inference.transforms import (
     resize_image,
     resize_masks,
     resize_probabilities,
-    resized_shape,
     unpad,
 )
+from xmem.inference.geometry import resized_shape
 
 
 @pytest.mark.parametrize(

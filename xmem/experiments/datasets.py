@@ -20,7 +20,7 @@ from xmem.errors import XMemError
 from xmem.evaluation.results import EvaluationResult
 from xmem.experiments.settings import is_long, long_times
 from xmem.inference.datasets import VideoSpec, list_videos
-from xmem.inference.transforms import key_grid_shape
+from xmem.inference.geometry import key_grid_shape
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from xmem.errors import XMemError
 from xmem.inference.config import InferenceConfig
 from xmem.inference.core import SegmentationEngine, SegmentationNetwork
 from xmem.inference.object_manager import ObjectManager
-from xmem.inference.transforms import image_to_tensor, resize_image, resize_masks, resize_probabilities, resized_shape
+from xmem.inference.geometry import resized_shape
+from xmem.inference.transforms import image_to_tensor, resize_image, resize_masks, resize_probabilities
 from xmem.memory.manager import ConsolidationObserver
 
 

@@ -4,6 +4,7 @@ Frames: ToTensor → ImageNet normalisation → (optional) resize of the shorter
 bilinear interpolation **without antialiasing** on the normalised tensor (torchvision's tensor
 default before 0.17; today's default antialiases and changes results). Masks: nearest.
 Probabilities go back to the output size bilinearly. Everything is padded to a multiple of 16.
+Shapes (no tensors): :mod:`xmem.inference.geometry`.
 """
 
 from __future__ import annotations
@@ -17,25 +18,12 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-KEY_STRIDE = 16  # the networks' key maps are at 1/16 of the padded frame
-
-
 def image_to_tensor(image: np.ndarray) -> Tensor:
     """[H, W, 3] uint8 RGB → normalised float tensor [3, H, W]."""
     t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255)
     mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return (t - mean) / std
-
-
-def resized_shape(height: int, width: int, size: int) -> tuple[int, int]:
-    """Shape after resizing the shorter side to ``size`` (torchvision's rule: the longer side is
-    int(size * long / short)); ``size`` < 0 keeps the shape."""
-    if size < 0:
-        return height, width
-    if width <= height:
-        return int(size * height / width), size
-    return size, int(size * width / height)
 
 
 def resize_image(image: Tensor, shape: tuple[int, int]) -> Tensor:
@@ -71,13 +59,6 @@ def pad_to_multiple(x: Tensor, multiple: int = 16) -> tuple[Tensor, tuple[int, i
     if ph == 0 and pw == 0:
         return x, pad
     return F.pad(x, pad), pad
-
-
-def key_grid_shape(height: int, width: int, size: int) -> tuple[int, int]:
-    """(h/16, w/16) of the key maps of a ``height`` x ``width`` frame processed at ``size``:
-    the resized frame padded to a multiple of :data:`KEY_STRIDE`."""
-    h, w = resized_shape(height, width, size)
-    return -(-h // KEY_STRIDE), -(-w // KEY_STRIDE)
 
 
 def unpad(x: Tensor, pad: tuple[int, int, int, int]) -> Tensor:

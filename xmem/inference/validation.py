@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from xmem.errors import XMemError
 from xmem.inference.datasets import VideoSpec
-from xmem.inference.transforms import resized_shape
+from xmem.inference.geometry import resized_shape
 from xmem.utils.locks import lock_holder, try_lock
 from xmem.utils.masks import read_index_mask
 

@@ -1,9 +1,11 @@
-"""ResNet trunks (stem + stages 1-3) built from torchvision, with first-conv surgery.
+"""ResNet trunks (stem + stages 1-3) in torchvision's layout, with first-conv surgery.
 
 The official XMem uses ResNets whose bottleneck puts the stride in the 3x3 conv (conv2) —
-the same as torchvision's ResNet ("v1.5") — and whose BasicBlock puts it in conv1, also as
-torchvision. torchvision's initialisation (He normal, fan-out; BatchNorm 1/0) equals the
-official one, so the trunks are torchvision's modules, cut after ``layer3``.
+torchvision's ResNet ("v1.5") — and whose BasicBlock puts it in conv1, also as torchvision.
+torchvision's initialisation (He normal, fan-out; BatchNorm 1/0) equals the official one. The
+trunks are assembled from :mod:`xmem.model.resnet_blocks` (torchvision's module names and order,
+without importing torchvision; why: that module's docstring), cut after ``layer3``, so their state
+dicts are torchvision's minus ``layer4`` / ``fc``.
 
 ImageNet weights cannot be downloaded here: trunks are randomly initialised, and
 :func:`load_pretrained_trunk` copies torchvision weights from a local file (for example
@@ -20,10 +22,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.models import resnet as tv_resnet
 
 from xmem.errors import XMemError
 from xmem.model.config import BackboneConfig
+from xmem.model.resnet_blocks import BasicBlock, Bottleneck, conv1x1, init_like_torchvision
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +43,8 @@ class ResNetTrunk:
     layer3: nn.Sequential
 
 
-def _block_class(spec: BackboneConfig) -> type[nn.Module]:
-    return tv_resnet.Bottleneck if spec.block == "bottleneck" else tv_resnet.BasicBlock
-
-
-def _torchvision_init(module: nn.Module) -> None:
-    """torchvision ResNet's initialisation, applied to every conv / batch norm in ``module``."""
-    for layer in module.modules():
-        if isinstance(layer, nn.BatchNorm2d):
-            nn.init.ones_(layer.weight)
-            nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.Conv2d):
-            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+def _block_class(spec: BackboneConfig) -> type[BasicBlock] | type[Bottleneck]:
+    return Bottleneck if spec.block == "bottleneck" else BasicBlock
 
 
 def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: int, stride: int) -> nn.Sequential:
@@ -60,14 +52,16 @@ def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: i
     out_channels = planes * block.expansion
     projection = None  # 1x1 conv + BN on the shortcut when the shape changes
     if stride != 1 or in_channels != out_channels:
-        projection = nn.Sequential(tv_resnet.conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+        projection = nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
     layers = [block(in_channels, planes, stride, projection)]
     layers += [block(out_channels, planes) for _ in range(1, blocks)]
     return nn.Sequential(*layers)
 
 
-def _custom_width_trunk(spec: BackboneConfig) -> ResNetTrunk:
-    """torchvision blocks assembled with a stem width other than 64."""
+def build_trunk(spec: BackboneConfig, extra_in_channels: int = 0) -> ResNetTrunk:
+    """A randomly initialised trunk taking ``3 + extra_in_channels`` input channels: a 7x7/2 stem
+    ``spec.width`` wide and three stages of ``spec.layers`` blocks (widths w, 2w, 4w times the
+    block's expansion; strides 1, 2, 2), initialised as torchvision's ResNet."""
     block = _block_class(spec)
     w = spec.width
     stem = nn.Conv2d(3, w, kernel_size=7, stride=2, padding=3, bias=False)
@@ -76,21 +70,7 @@ def _custom_width_trunk(spec: BackboneConfig) -> ResNetTrunk:
     layer3 = _make_stage(block, 2 * w * block.expansion, 4 * w, spec.layers[2], stride=2)
     trunk = ResNetTrunk(stem, nn.BatchNorm2d(w), layer1, layer2, layer3)
     for part in (trunk.conv1, trunk.bn1, layer1, layer2, layer3):
-        _torchvision_init(part)
-    return trunk
-
-
-def build_trunk(spec: BackboneConfig, extra_in_channels: int = 0) -> ResNetTrunk:
-    """A randomly initialised trunk taking ``3 + extra_in_channels`` input channels.
-
-    With the standard width (64) this is ``torchvision.models.resnet.ResNet`` itself (its
-    ``layer4`` and ``fc`` are dropped); other widths assemble torchvision's blocks the same way.
-    """
-    if spec.width == 64:
-        full = tv_resnet.ResNet(_block_class(spec), [*spec.layers, 1])
-        trunk = ResNetTrunk(full.conv1, full.bn1, full.layer1, full.layer2, full.layer3)
-    else:
-        trunk = _custom_width_trunk(spec)
+        init_like_torchvision(part)
     if extra_in_channels:
         trunk.conv1 = widen_first_conv(trunk.conv1, extra_in_channels)
     return trunk

@@ -28,7 +28,8 @@ from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import VideoSpec
 from xmem.inference.predictor import VideoPredictor
 from xmem.inference.runner import load_frame, read_rgb
-from xmem.inference.transforms import KEY_STRIDE, pad_to_multiple, resized_shape
+from xmem.inference.geometry import KEY_STRIDE, resized_shape
+from xmem.inference.transforms import pad_to_multiple
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
 from xmem.methods import get_method

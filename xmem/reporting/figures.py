@@ -10,27 +10,34 @@ One module per group of figures: ``fig_scores`` (Fig. 1, 7), ``fig_similarity`` 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Callable
 
 from xmem.errors import XMemError
-from xmem.reporting.fig_consolidation import draw_consolidation
-from xmem.reporting.fig_fps import draw_fps_scaling
-from xmem.reporting.fig_qualitative import draw_qualitative
-from xmem.reporting.fig_scores import draw_length_scaling, draw_memory_vs_quality, draw_short_vs_long
-from xmem.reporting.fig_similarity import draw_similarity
-from xmem.reporting.fig_timeline import draw_timeline
 
-#: figure name -> drawing function (config, out_png, threads) -> footnotes
-FIGURES: dict[str, Callable[[dict, Path, int], list[str]]] = {
-    "fig1_memory_vs_quality": lambda c, p, t: draw_memory_vs_quality(c, p),
-    "fig1_short_vs_long": lambda c, p, t: draw_short_vs_long(c, p),
-    "fig4_similarity": lambda c, p, t: draw_similarity(c, p),
-    "fig7_length_scaling": lambda c, p, t: draw_length_scaling(c, p),
-    "figS1_consolidation": lambda c, p, t: draw_consolidation(c, p, threads=t),
-    "figS3_qualitative": lambda c, p, t: draw_qualitative(c, p),
-    "figS7_fps_scaling": lambda c, p, t: draw_fps_scaling(c, p),
-    "timeline_lv1": lambda c, p, t: draw_timeline(c, p),
+DrawFunction = Callable[[dict, Path, int], list[str]]  # (config, out_png, threads) -> footnotes
+
+
+def _drawn_by(module: str, function: str, threaded: bool = False) -> DrawFunction:
+    """The drawing function ``xmem.reporting.<module>.<function>``, imported when the figure is drawn
+    (a figure job then imports only its own module: torch only for the figures that run a network)."""
+    def draw(config: dict, out_png: Path, threads: int) -> list[str]:
+        fn = getattr(importlib.import_module(f"xmem.reporting.{module}"), function)
+        return fn(config, out_png, threads=threads) if threaded else fn(config, out_png)
+    return draw
+
+
+#: figure name -> drawing function
+FIGURES: dict[str, DrawFunction] = {
+    "fig1_memory_vs_quality": _drawn_by("fig_scores", "draw_memory_vs_quality"),
+    "fig1_short_vs_long": _drawn_by("fig_scores", "draw_short_vs_long"),
+    "fig4_similarity": _drawn_by("fig_similarity", "draw_similarity"),
+    "fig7_length_scaling": _drawn_by("fig_scores", "draw_length_scaling"),
+    "figS1_consolidation": _drawn_by("fig_consolidation", "draw_consolidation", threaded=True),
+    "figS3_qualitative": _drawn_by("fig_qualitative", "draw_qualitative"),
+    "figS7_fps_scaling": _drawn_by("fig_fps", "draw_fps_scaling"),
+    "timeline_lv1": _drawn_by("fig_timeline", "draw_timeline"),
 }
 
 #: one-line captions used by the report

@@ -20,7 +20,7 @@ from xmem.data.synth.categories import split_categories
 from xmem.data.synth.config import SynthConfig
 from xmem.data.synth.jobs import Context, job_rng, noise_key
 from xmem.data.synth.scene import SceneRequest, sample_valid_scene
-from xmem.inference.transforms import resized_shape
+from xmem.inference.geometry import resized_shape
 from xmem.memory.config import MemoryConfig
 from xmem.memory.regime import LongVideoFacts, MemorySettings, RegimeInputs
 
