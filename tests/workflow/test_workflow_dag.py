@@ -44,6 +44,18 @@ def test_single_table_needs_only_its_runs(workdir):
     assert counts["train"] == 4 and counts["run_group"] == 8 and counts["make_table"] == 1
 
 
+def test_shared_static_variant_trains_only_its_later_stages(workdir):
+    """xmem_bl30k shares the reference's static stage (same recipe: bit-identical weights) and trains its
+    BL30K and main stages alone; the reference saves its static-stage weights."""
+    result = snakemake(workdir, "results/models/xmem_bl30k/network.pth", "-n", "-p")
+    assert result.returncode == 0, result.stderr[-3000:]
+    commands = [line for line in result.stdout.splitlines() if " train --config " in line]
+    variant = next(c for c in commands if "default_xmem_bl30k.yaml" in c)
+    reference = next(c for c in commands if "default_ablation.yaml" in c)
+    assert "'stages=[bl30k,main]'" in variant and "init_weights=results/models/xmem_ablation/network_static.pth" in variant
+    assert "runtime.save_stage_networks=true" in reference and "stages=" not in reference
+
+
 def test_official_weights_skip_training(workdir, tmp_path):
     xmem, stcn = tmp_path / "XMem.pth", tmp_path / "stcn.pth"
     xmem.write_bytes(b"x")

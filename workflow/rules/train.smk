@@ -1,6 +1,8 @@
 # Training: XMem, STCN and the retrained ablation variants (weights: train).
-# training.shared_static {variant: source}: the variant trains its main stage alone, from the
-# static-stage weights of source (saved as network_static.pth next to source's network.pth).
+# training.shared_static {variant: source}: the variant trains its stages after the static one alone,
+# from the static-stage weights of source (saved as network_static.pth next to source's network.pth).
+
+from xmem.training.config import load_config as load_training_config
 
 
 def static_source_weights(model):
@@ -14,7 +16,9 @@ def static_sharing_overrides(model):
     sharing = P.shared_static(config)
     options = []
     if model in sharing:
-        options += ["stages=[main]", f"init_weights={RESULTS}/models/{sharing[model]}/network_static.pth"]
+        path = os.path.join(config["training"]["config_dir"], config["training"]["models"][model])
+        later = [stage for stage in load_training_config(path, check_paths=False).stages if stage != "static"]
+        options += [f"stages=[{','.join(later)}]", f"init_weights={RESULTS}/models/{sharing[model]}/network_static.pth"]
     if model in sharing.values():
         options.append("runtime.save_stage_networks=true")
     return " ".join(f"--set '{o}'" for o in options)

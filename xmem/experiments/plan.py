@@ -160,8 +160,8 @@ def ablation_notes(config: dict, variants: Iterable[str]) -> tuple[str, ...]:
     sharing = shared_static(config)
     shared = [v for v in variants if v in sharing]
     for variant in shared:
-        notes.append(f"{variant} starts from the static-stage weights of {sharing[variant]} and trains its main "
-                     "stage alone (shared static stage)")
+        notes.append(f"{variant} starts from the static-stage weights of {sharing[variant]} and trains its later "
+                     "stages alone (shared static stage)")
     if sharing and not shared:
         notes.append("no variant of this table shares a static stage")
     return tuple(notes)
