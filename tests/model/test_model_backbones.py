@@ -11,7 +11,7 @@ import torchvision
 from xmem.errors import XMemError
 from xmem.model import NAMED_BACKBONES, PROFILES, XMemNetwork
 from xmem.model.backbones import build_trunk, widen_first_conv
-from xmem.model.resnet_blocks import BasicBlock, Bottleneck
+from xmem.model.resnet_blocks import TwoConvResidual, BottleneckResidual
 
 
 def trunk_entries(trunk) -> list[tuple[str, tuple[int, ...]]]:
@@ -73,9 +73,9 @@ def test_seeded_trunk_equals_the_one_assembled_from_torchvision_blocks(name):
 
 
 @pytest.mark.parametrize("ours, theirs, stride, project", [
-    (BasicBlock, torchvision.models.resnet.BasicBlock, 2, True),
-    (BasicBlock, torchvision.models.resnet.BasicBlock, 1, False),
-    (Bottleneck, torchvision.models.resnet.Bottleneck, 2, True),
+    (TwoConvResidual, torchvision.models.resnet.BasicBlock, 2, True),
+    (TwoConvResidual, torchvision.models.resnet.BasicBlock, 1, False),
+    (BottleneckResidual, torchvision.models.resnet.Bottleneck, 2, True),
 ])
 def test_blocks_compute_what_torchvision_blocks_compute(ours, theirs, stride, project):
     torch.manual_seed(0)

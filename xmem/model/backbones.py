@@ -1,7 +1,7 @@
 """ResNet trunks (stem + stages 1-3) in torchvision's layout, with first-conv surgery.
 
 The official XMem uses ResNets whose bottleneck puts the stride in the 3x3 conv (conv2) —
-torchvision's ResNet ("v1.5") — and whose BasicBlock puts it in conv1, also as torchvision.
+torchvision's ResNet ("v1.5") — and whose TwoConvResidual puts it in conv1, also as torchvision.
 torchvision's initialisation (He normal, fan-out; BatchNorm 1/0) equals the official one. The
 trunks are assembled from :mod:`xmem.model.resnet_blocks` (torchvision's module names and order,
 without importing torchvision; why: that module's docstring), cut after ``layer3``, so their state
@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from xmem.errors import XMemError
 from xmem.model.config import BackboneConfig
-from xmem.model.resnet_blocks import BasicBlock, Bottleneck, conv1x1, init_like_torchvision
+from xmem.model.resnet_blocks import TwoConvResidual, BottleneckResidual, conv1x1, init_like_torchvision
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ class ResNetTrunk:
     layer3: nn.Sequential
 
 
-def _block_class(spec: BackboneConfig) -> type[BasicBlock] | type[Bottleneck]:
-    return Bottleneck if spec.block == "bottleneck" else BasicBlock
+def _block_class(spec: BackboneConfig) -> type[TwoConvResidual] | type[BottleneckResidual]:
+    return BottleneckResidual if spec.block == "bottleneck" else TwoConvResidual
 
 
 def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: int, stride: int) -> nn.Sequential:

@@ -5,9 +5,9 @@ imports ``torch._dynamo`` (and sympy) — 2-4 s per process on a 2-core CPU, pai
 job of the workflow although no operator of it is used (``benchmarks`` and the tests compare these
 blocks with torchvision's). The blocks are the standard ones:
 
-* :class:`BasicBlock` (ResNet-18/34): 3x3 conv (stride here) -> BN -> ReLU -> 3x3 conv -> BN,
+* :class:`TwoConvResidual` (ResNet-18/34): 3x3 conv (stride here) -> BN -> ReLU -> 3x3 conv -> BN,
   plus the shortcut, then ReLU.
-* :class:`Bottleneck` (ResNet-50, "v1.5"): 1x1 conv -> BN -> ReLU -> 3x3 conv (stride here) ->
+* :class:`BottleneckResidual` (ResNet-50, "v1.5"): 1x1 conv -> BN -> ReLU -> 3x3 conv (stride here) ->
   BN -> ReLU -> 1x1 conv to ``4 * planes`` -> BN, plus the shortcut, then ReLU.
 
 ``downsample`` is the projection shortcut (1x1 conv + BN) when the shape changes, else None.
@@ -31,7 +31,7 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
+class TwoConvResidual(nn.Module):
     """Two 3x3 convolutions; ``x [B, in_channels, H, W] -> [B, planes, H/stride, W/stride]``."""
 
     expansion = 1
@@ -49,7 +49,7 @@ class BasicBlock(nn.Module):
         return F.relu(out + shortcut)
 
 
-class Bottleneck(nn.Module):
+class BottleneckResidual(nn.Module):
     """1x1 -> 3x3 -> 1x1 convolutions; ``x [B, in_channels, H, W] -> [B, 4 planes, H/stride, W/stride]``."""
 
     expansion = 4
