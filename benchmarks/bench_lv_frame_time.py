@@ -37,7 +37,8 @@ from xmem.data.synth import generate_benchmark
 from xmem.data.synth.config import SynthConfig
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import list_videos
-from xmem.inference.runner import prepare_network, run_videos
+from xmem.inference.predictor import prepare_network
+from xmem.inference.runner import run_videos
 from xmem.memory.config import MemoryConfig
 from xmem.memory.regime import elements_per_frame, scaled_elements
 from xmem.model.config import NetworkConfig
