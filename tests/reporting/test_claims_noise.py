@@ -12,10 +12,11 @@ import pytest
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import ABLATION_REFERENCE
 from xmem.reporting.claim_evidence import claim_noise, video_scores, window_consolidations
-from xmem.reporting.claims import (
+from xmem.reporting.claim_model import (
     NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, WITHIN_NOISE, Comparison, Evidence, Mechanism, Noise,
-    check_claims, consolidations_key, eviction_key, memory_frames_key, verdict,
+    consolidations_key, eviction_key, memory_frames_key, verdict,
 )
+from xmem.reporting.claims import check_claims
 from xmem.reporting.run_results import RunResults
 
 M = "measured (synthetic)"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from xmem.reporting.claims import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED, check_claims
+from xmem.reporting.claim_model import NOT_MEASURABLE, NOT_SUPPORTED, SUPPORTED
+from xmem.reporting.claims import check_claims
 from xmem.reporting.paper import TABLE_NAMES
 from xmem.experiments.plan import build_tables
 from xmem.reporting.report import (

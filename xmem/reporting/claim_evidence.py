@@ -6,6 +6,8 @@
   consolidations inside Fig. 1's growth window, elements evicted at the smallest LT_max;
 * per-video scores of a table row (``scores/per-sequence_results.csv``: the mean of J and F
   over a video's objects, then over the row's runs), for the "why" sentence;
+* on Long-time Video, a row's per-frame J (``scores/per-frame_results.csv``) split by whether
+  the object is in the ground-truth frame (:mod:`xmem.reporting.visibility`), for the same sentence;
 * the noise model: ``claims.recipe_seed_sd`` of the profile.
 
 Every count is None when its run has no statistics (not run in the profile, or written before
@@ -25,11 +27,14 @@ from xmem.experiments.paths import Run
 from xmem.experiments.plan import build_tables
 from xmem.experiments.settings import SETTINGS, ltmax_setting
 from xmem.errors import XMemError
-from xmem.reporting.claims import (
+from xmem.evaluation.results import PER_FRAME_CSV
+from xmem.experiments.datasets import dataset_layout
+from xmem.reporting.claim_model import (
     WINDOW_CONSOLIDATIONS_KEY, Evidence, Noise, RowRef, consolidations_key, eviction_key, memory_frames_key,
 )
 from xmem.reporting.fig_common import growth_window
 from xmem.reporting.run_results import RunResults
+from xmem.reporting.visibility import VisibilitySplit, mean_split, object_visible, split_by_visibility
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +101,46 @@ def video_scores(results: RunResults, run: Run) -> dict[str, float] | None:
     return {str(v): float(s) for v, s in score.groupby(video).mean().items()}
 
 
-def per_video_reader(results: RunResults, config: dict):
-    """A :data:`xmem.reporting.claims.PerVideo` over the plan's rows of profile ``config``."""
-    tables = build_tables(config)
+def _row_runs(tables: dict, ref: RowRef) -> list[Run]:
+    """The runs behind the score cell of ``ref`` in the plan's tables (none when it has no such cell)."""
+    spec = tables.get(ref.table)
+    rows = [r for r in (spec.rows if spec else ()) if (r.method, r.setting) == (ref.method, ref.setting)]
+    cells = [c for r in rows for c in r.cells if c.dataset == ref.dataset and c.kind == "score"]
+    return list(cells[0].runs) if cells else []
+
+
+def run_visibility(results: RunResults, run: Run, gt_root: Path) -> VisibilitySplit | None:
+    """One run's per-frame J split by the object's visibility in ``gt_root``, None without scores."""
+    path = results.paths(run).scores / PER_FRAME_CSV
+    if not path.is_file():
+        return None
+    frames = pd.read_csv(path, dtype={"sequence": str, "frame": str})
+    if frames.empty:
+        return None
+    return split_by_visibility(frames, object_visible(frames, gt_root))
+
+
+def visibility_reader(results: RunResults, tables: dict, config: dict):
+    """A :data:`xmem.reporting.claim_model.Visibility` over the Long-time Video rows of the plan's
+    ``tables`` (:func:`xmem.experiments.plan.build_tables` of profile ``config``)."""
+
+    def read(ref: RowRef) -> VisibilitySplit | None:
+        runs = _row_runs(tables, ref)
+        layout = dataset_layout(ref.dataset, config) if runs else None
+        if layout is None or layout.evaluation is None or layout.evaluation.mode != "lv":
+            return None
+        gt = Path(layout.evaluation.gt)
+        return mean_split([s for s in (run_visibility(results, run, gt) for run in runs) if s is not None])
+
+    return read
+
+
+def per_video_reader(results: RunResults, tables: dict):
+    """A :data:`xmem.reporting.claim_model.PerVideo` over the rows of the plan's ``tables``."""
 
     def read(ref: RowRef) -> dict[str, float] | None:
-        spec = tables.get(ref.table)
-        rows = [r for r in (spec.rows if spec else ()) if (r.method, r.setting) == (ref.method, ref.setting)]
-        cells = [c for r in rows for c in r.cells if c.dataset == ref.dataset and c.kind == "score"]
-        if not cells:
-            return None
-        per_run = [s for s in (video_scores(results, run) for run in cells[0].runs) if s]
+        runs = _row_runs(tables, ref)
+        per_run = [s for s in (video_scores(results, run) for run in runs) if s]
         if not per_run:
             return None
         videos = sorted(set.intersection(*(set(s) for s in per_run)))
@@ -118,7 +152,9 @@ def per_video_reader(results: RunResults, config: dict):
 def claim_evidence(config: dict) -> Evidence:
     results = RunResults(Path(config["results"]))
     window = dict(SETTINGS["local_window"].memory)["max_memory_frames"]
-    return Evidence(mechanism_counts(results, config), window, per_video_reader(results, config))
+    tables = build_tables(config)
+    return Evidence(mechanism_counts(results, config), window, per_video_reader(results, tables),
+                    visibility_reader(results, tables, config))
 
 
 def claim_noise(config: dict) -> Noise:

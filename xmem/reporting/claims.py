@@ -16,109 +16,28 @@ result lists the numbers it used; nothing is filled in. Verdicts:
 * *not measurable in this profile*: no comparison could be made.
 
 For every verdict other than *supported*, :attr:`ClaimResult.why` is one measured sentence
-(per-video scores of the failing comparison, the spread, or the mechanism count).
+(:mod:`xmem.reporting.claim_why`: per-video scores and, on Long-time Video, the scores split by
+the object's visibility, the spread, or the mechanism count). The types (comparisons, verdicts,
+evidence) are in :mod:`xmem.reporting.claim_model`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
 
 from xmem.experiments.plan import ABLATION_REFERENCE
+from xmem.reporting.claim_model import (
+    WINDOW_CONSOLIDATIONS_KEY, ClaimResult, Comparison, Evidence, Mechanism, Noise, RowRef, consolidations_key,
+    eviction_key, memory_frames_key, verdict,
+)
+from xmem.reporting.claim_why import explain
 from xmem.reporting.paper import column_label
 
-SUPPORTED = "supported"
-NOT_SUPPORTED = "not supported"
-WITHIN_NOISE = "within noise"
-NOT_TESTABLE = "not testable in this profile"
-NOT_MEASURABLE = "not measurable in this profile"
 WIDE_MARGIN = 10.0  # J&F points: "by a wide margin" (claim 4)
 BOUNDED_FRACTION = 0.5  # claim 10: XMem grows at most this fraction of STCN's per-frame increase
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    number: int
-    claim: str
-    verdict: str
-    evidence: str
-    why: str = ""  # one measured sentence when the verdict is not "supported"
-
-
-@dataclass(frozen=True)
-class Noise:
-    """Spreads of the scores: ``recipe_seed_sd`` (score points) between two models trained with
-    the profile's recipe (None = not measured); the offsets' std is read from the tables."""
-
-    recipe_seed_sd: float | None = None
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class Mechanism:
-    """A count from the runs' memory statistics that must reach ``needed`` for a comparison to
-    test its claim (e.g. consolidations of XMem per Long-time Video). ``count`` None = unknown
-    (no statistics): the comparison is then kept."""
-
-    label: str
-    count: int | None
-    needed: int = 1
-
-    @property
-    def acted(self) -> bool:
-        return self.count is None or self.count >= self.needed
-
-    def describe(self) -> str:
-        return f"{self.label}: {'n/a' if self.count is None else self.count}"
-
-
-@dataclass(frozen=True)
-class RowRef:
-    """Where a compared number comes from: (table, method, setting) on ``dataset``."""
-
-    table: str
-    method: str
-    setting: str
-    dataset: str
-
-
-def consolidations_key(dataset: str) -> str:
-    """Name of the count: consolidations of XMem (default, offset 0) in one ``dataset`` video (largest)."""
-    return f"XMem consolidations per {dataset} video"
-
-
-def memory_frames_key(dataset: str) -> str:
-    """Name of the count: memory frames of XMem (default, offset 0) in one ``dataset`` video (largest)."""
-    return f"XMem memory frames per {dataset} video"
-
-
-WINDOW_CONSOLIDATIONS_KEY = "XMem consolidations per LV1 video in the growth window"
-
-
-def eviction_key(ltmax: int) -> str:
-    """Name of the count: long-term elements XMem evicted in one LV3 video at LT_max = ``ltmax`` (largest)."""
-    return f"elements evicted per LV3 video at LTmax={ltmax}"
-
-
-#: per-video scores of a row: (row, dataset) -> {video: score in percent} or None
-PerVideo = Callable[[RowRef], "dict[str, float] | None"]
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the claims read besides the tables: mechanism counts by name (see
-    :func:`xmem.reporting.claim_evidence.claim_evidence`), the memory window of sparse insertion
-    and local window (frames), and per-video scores."""
-
-    counts: dict[str, int | None] = field(default_factory=dict)
-    window_frames: int = 50
-    per_video: PerVideo | None = None
-
-    def mechanism(self, name: str, needed: int = 1) -> Mechanism | None:
-        return Mechanism(name, self.counts.get(name), needed) if name in self.counts else None
 
 
 class MeasuredTables:
@@ -150,80 +69,6 @@ class MeasuredTables:
         return bool((frame["source"].astype(str).str.startswith("measured") & (frame["method"] == method)
                      & (settings == setting)).any())
 
-
-@dataclass(frozen=True)
-class Comparison:
-    """``left >= right + margin`` (or ``>`` when ``strict``) between two labelled numbers.
-
-    ``spread``: differences within it are noise (0 = exact comparison); ``mechanism``: the
-    count that must show the tested mechanism acted; ``rows``: where left and right come from
-    (for the per-video explanation).
-    """
-
-    left_label: str
-    left: float | None
-    right_label: str
-    right: float | None
-    margin: float = 0.0
-    strict: bool = False
-    spread: float = 0.0
-    spread_source: str = ""
-    mechanism: Mechanism | None = None
-    rows: tuple[RowRef, RowRef] | None = None
-
-    @property
-    def measurable(self) -> bool:
-        return self.left is not None and self.right is not None
-
-    @property
-    def testable(self) -> bool:
-        return self.mechanism is None or self.mechanism.acted
-
-    @property
-    def difference(self) -> float:
-        return self.left - self.right - self.margin
-
-    @property
-    def within_noise(self) -> bool:
-        return self.spread > 0 and abs(self.difference) <= self.spread
-
-    @property
-    def holds(self) -> bool:
-        """Holds beyond the spread (exactly, when there is no spread)."""
-        if self.spread > 0:
-            return self.difference > self.spread
-        return self.difference > 0 if self.strict else self.difference >= -1e-9
-
-    def describe(self) -> str:
-        def fmt(v: float | None) -> str:
-            return "n/a" if v is None else f"{v:.1f}"
-
-        if not self.measurable:
-            return f"{self.left_label} {fmt(self.left)} vs {self.right_label} {fmt(self.right)} (missing)"
-        sign = ">" if self.strict else ">="
-        need = f" + {self.margin:g}" if self.margin else ""
-        if not self.testable:
-            mark = f"not testable ({self.mechanism.describe()})"
-        elif self.within_noise:
-            mark = f"within noise (difference {self.difference:+.1f}, spread {self.spread:.1f} {self.spread_source})"
-        else:
-            mark = "yes" if self.holds else "no"
-        return f"{self.left_label} {fmt(self.left)} {sign} {self.right_label} {fmt(self.right)}{need}: {mark}"
-
-
-def verdict(comparisons: list[Comparison]) -> tuple[str, str]:
-    measurable = [c for c in comparisons if c.measurable]
-    evidence = "; ".join(c.describe() for c in comparisons)
-    if not measurable:
-        return NOT_MEASURABLE, evidence or "no numbers"
-    testable = [c for c in measurable if c.testable]
-    if not testable:
-        return NOT_TESTABLE, evidence
-    if any(not c.holds and not c.within_noise for c in testable):
-        return NOT_SUPPORTED, evidence
-    if any(c.within_noise for c in testable):
-        return WITHIN_NOISE, evidence
-    return SUPPORTED, evidence
 
 
 class Context:
@@ -412,47 +257,3 @@ def check_claims(tables: dict[str, pd.DataFrame],
         result, found = verdict(comparisons)
         results.append(ClaimResult(number, text, result, found, explain(result, comparisons, context.evidence)))
     return results
-
-
-# --------------------------------------------------------------------------- why a claim is not supported
-def _per_video_sentence(c: Comparison, per_video: PerVideo | None) -> str:
-    """Where the per-video scores of the two rows of ``c`` differ most (empty when unknown)."""
-    if per_video is None or c.rows is None:
-        return ""
-    left, right = (per_video(r) for r in c.rows)
-    if not left or not right:
-        return ""
-    common = sorted(set(left) & set(right))
-    if not common:
-        return ""
-    gaps = {v: left[v] - right[v] - c.margin for v in common}
-    losing = [v for v in common if gaps[v] < 0]
-    worst = min(common, key=lambda v: (gaps[v], v))
-    return (f"per video on {c.rows[0].dataset}, {c.left_label.rsplit(' ', 2)[0]} is below "
-            f"{c.right_label.rsplit(' ', 2)[0]}{f' + {c.margin:g}' if c.margin else ''} on {len(losing)} of "
-            f"{len(common)} videos; largest gap {worst}: {left[worst]:.1f} vs {right[worst]:.1f}")
-
-
-def explain(result: str, comparisons: list[Comparison], evidence: Evidence) -> str:
-    """One measured sentence on why a claim is not supported ("" when it is)."""
-    measurable = [c for c in comparisons if c.measurable]
-    if result == SUPPORTED:
-        return ""
-    if result == NOT_MEASURABLE:
-        return "no comparison had both numbers in this profile"
-    if result == NOT_TESTABLE:
-        counts = "; ".join(dict.fromkeys(c.mechanism.describe() for c in measurable if c.mechanism))
-        return f"the mechanism under test did not act in these runs ({counts})"
-    testable = [c for c in measurable if c.testable]
-    if result == WITHIN_NOISE:
-        c = min((c for c in testable if c.within_noise), key=lambda c: abs(c.difference))
-        return (f"{c.left_label} minus {c.right_label}{f' - {c.margin:g}' if c.margin else ''} is "
-                f"{c.difference:+.1f}, inside the spread {c.spread:.1f} ({c.spread_source})")
-    failing = [c for c in testable if not c.holds and not c.within_noise]
-    c = min(failing, key=lambda c: c.difference)
-    sentence = (f"largest shortfall: {c.left_label} {c.left:.1f} vs {c.right_label} {c.right:.1f}"
-                f"{f' + {c.margin:g}' if c.margin else ''} ({c.difference:+.1f})")
-    detail = _per_video_sentence(c, evidence.per_video)
-    if c.mechanism is not None:
-        detail = "; ".join(x for x in (detail, c.mechanism.describe()) if x)
-    return f"{sentence}; {detail}" if detail else sentence

@@ -8,7 +8,9 @@ long-term elements, ``stats/<video>.csv``) next to the no-long-term variant's an
 memory frames as ticks, consolidations as dotted lines through every panel, evictions as
 crosses. The footer gives each method's mean J on annotated frames before an object's first
 absence and after its first return: where a method without long-term memory loses an object,
-this is where it shows.
+this is where it shows; and each method's J while an object is visible next to the share of
+the frames where it is absent that the method predicts empty (:mod:`xmem.reporting.visibility`):
+a method that keeps drawing an absent object loses there, whatever it does while it is visible.
 
 The video: the LV1 video with the most annotated frames XMem was scored on (ties: the longest
 absence, then the name).
@@ -26,7 +28,7 @@ import pandas as pd
 
 from xmem.data.synth.benchmark import MANIFEST_NAME
 from xmem.evaluation.results import PER_FRAME_CSV
-from xmem.experiments.datasets import synthetic_root
+from xmem.experiments.datasets import dataset_layout, synthetic_root
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import TIMELINE_METHODS
 from xmem.experiments.profile import COPY_MODEL
@@ -34,6 +36,7 @@ from xmem.memory.config import MemoryConfig
 from xmem.reporting.fig_common import (
     Notes, empty_axes_message, new_figure, read_stats, run_paths, save_figure, unavailable_reason,
 )
+from xmem.reporting.visibility import object_visible, split_by_visibility
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ def read_absences(config: dict) -> dict[str, dict[int, list[tuple[int, int]]]]:
     videos = manifest.get("videos", {}).get("long_video", [])
     return {v["name"]: {int(k): [tuple(r) for r in runs] for k, runs in v.get("absences", {}).items()}
             for v in videos}
+
+
+def visibility_ground_truth(config: dict) -> Path | None:
+    """The LV1 ground-truth folder the evaluator scored against, None when the profile has none on disk."""
+    evaluation = dataset_layout("LV1", config).evaluation
+    return Path(evaluation.gt) if evaluation is not None and Path(evaluation.gt).is_dir() else None
 
 
 def choose_video(scores: pd.DataFrame, absences: dict[str, dict[int, list[tuple[int, int]]]]) -> str:
@@ -187,6 +196,12 @@ def draw_timeline(config: dict, out_png: Path) -> list[str]:
     t_max, r = MemoryConfig().max_work_frames, config["inference"]["mem_every_long"]
     notes.add(f"working-memory span T_max x r = {t_max} x {r} = {t_max * r} frames; longest absence in {video}: "
               f"{longest} frames")
+    gt = visibility_ground_truth(config)
+    for method in METHODS:
+        table = scores[method.label]
+        if gt is not None and table is not None:
+            rows = table[table["sequence"] == video]
+            notes.add(f"{method.label} on {video}: {split_by_visibility(rows, object_visible(rows, gt)).describe()}")
     for line in summary:
         notes.add(line)
     save_figure(fig, out_png, config, f"Timeline of Long-time Video {video} (diagnostic, not in the paper)", notes)

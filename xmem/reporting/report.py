@@ -35,7 +35,8 @@ from xmem.reporting.document import (  # noqa: F401  (display_table, is_measured
     to_markdown,
 )
 from xmem.reporting.claim_evidence import claim_evidence, claim_noise
-from xmem.reporting.claims import ClaimResult, check_claims
+from xmem.reporting.claim_model import ClaimResult
+from xmem.reporting.claims import check_claims
 from xmem.reporting.fig_common import Notes, memory_growth, read_stats
 from xmem.reporting.tables import HARDWARE
 from xmem.reporting.vocabulary import (
