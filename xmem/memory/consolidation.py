@@ -90,7 +90,9 @@ def potentiate(
         (per-group prototype values [n_obj, CV, P_valid] | None, prototype shrinkage
         [1, 1, P] | None from group 0's weights, group 0's affinity [N, P]).
     """
-    similarity = anisotropic_l2_similarity(candidate_key, candidate_shrinkage, prototype_key, prototype_selection)
+    # candidates play the memory side of eq. (2), prototypes the query side: [1, N, P]
+    similarity = anisotropic_l2_similarity(memory_key=candidate_key, memory_shrinkage=candidate_shrinkage,
+                                           query_key=prototype_key, query_selection=prototype_selection)
     values: list[Tensor | None] = []
     first_affinity = None
     for gi, (gv, valid) in enumerate(zip(group_values, group_valid)):

@@ -106,9 +106,8 @@ class MaskValueEncoder(nn.Module):
         g = run_stem(self.conv1, self.bn1, g.flatten(0, 1))
         g = self.layer3(self.layer2(self.layer1(g)))
         g = self.fuser(f16, g.view(b, n, *g.shape[1:]))
-        if deep_update and self.hidden_reinforce is not None and hidden is not None:
-            hidden = self.hidden_reinforce(g, hidden)
-        return g, hidden
+        reinforce = deep_update and hidden is not None and self.hidden_reinforce is not None
+        return g, (self.hidden_reinforce(g, hidden) if reinforce else hidden)
 
     def load_pretrained(self, path: str | os.PathLike) -> None:
         """Load torchvision ResNet weights from a local file; the mask channels of conv1 are
