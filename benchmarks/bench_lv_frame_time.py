@@ -2,12 +2,13 @@
 
 Usage::
 
-    PYTHONPATH=$PWD python benchmarks/bench_lv_frame_time.py [--sizes 128x224 96x160] [--frames 400] [--rounds 2]
+    PYTHONPATH=$PWD python benchmarks/bench_lv_frame_time.py [--sizes 128x224 96x160] [--frames 400] [--rounds 2] \
+        [--profiles small small-s8]
 
 Generates one synthetic long video per size (``xmem synth`` with the default long-video
 scenario), builds the default synthetic networks (``network: {profile: small}`` of
-config/train/default_xmem.yaml and default_stcn.yaml) with random weights (speed does not depend
-on the weights), and runs the workflow's inference path (``run_videos``: loading, memory,
+config/train/default_xmem.yaml and default_stcn.yaml; ``--profiles`` for others, e.g. the
+stride-8 ``small-s8``) with random weights (speed does not depend on the weights), and runs the workflow's inference path (``run_videos``: loading, memory,
 mask writing) with one torch thread, as the workflow's jobs do. Settings timed:
 
 * ``xmem``: consolidation with P and LT_max scaled by E/1620 (the default profile's rule);
@@ -15,7 +16,7 @@ mask writing) with one torch thread, as the workflow's jobs do. Settings timed:
 * ``stcn_unbounded``: STCN keeping every memory frame (Fig. 1 / Fig. S7): its time per frame grows
   with the memory, so the script also fits seconds = a + b * memory elements.
 
-Sizes and settings are interleaved round by round (the machine is shared and noisy): compare the
+Sizes, profiles and settings are interleaved round by round (the machine is shared and noisy): compare the
 sizes as ratios from one run. Prints per-frame wall medians (frames after the first 50, so that
 the working memory is full), the CPU time per frame of each whole run (process time: what a
 job costs when it has a core to itself, less sensitive to other load than wall time) and the fit.
@@ -45,17 +46,20 @@ from xmem.model.config import NetworkConfig
 from xmem.model.network import XMemNetwork
 
 
-def _stcn():
+def _networks(profile: str, device: torch.device) -> dict[str, torch.nn.Module]:
+    """XMem and STCN networks of one architecture profile (random weights)."""
     from baselines.stcn.config import STCNConfig
     from baselines.stcn.network import STCNNetwork
 
-    return STCNNetwork(STCNConfig.profile("small"))
+    return {"xmem": prepare_network(XMemNetwork(NetworkConfig.profile(profile)), device),
+            "stcn": prepare_network(STCNNetwork(STCNConfig.profile(profile)), device)}
 
 
 def _video(root: Path, height: int, width: int, frames: int) -> Path:
     base = SynthConfig()
-    config = dataclasses.replace(base, height=height, width=width,
-                                 long_video=dataclasses.replace(base.long_video, lengths=(frames,)))
+    config = dataclasses.replace(base, height=height, width=width,  # the long video has a size of its own
+                                 long_video=dataclasses.replace(base.long_video, lengths=(frames,),
+                                                                height=height, width=width))
     generate_benchmark(root, config, seed=0, only=["long_video"])
     return root / "long_video"
 
@@ -78,34 +82,36 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=400, help="frames of the generated video")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--settings", nargs="+", default=["xmem", "stcn_sparse", "stcn_unbounded"])
+    parser.add_argument("--profiles", nargs="+", default=["small"], help="network profiles (XMem's and STCN's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     device = torch.device("cpu")
-    networks = {"xmem": prepare_network(XMemNetwork(NetworkConfig.profile("small")), device),
-                "stcn": prepare_network(_stcn(), device)}
+    networks = {profile: _networks(profile, device) for profile in args.profiles}
+    strides = {profile: NetworkConfig.profile(profile).key_stride for profile in args.profiles}
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         roots = {hw: _video(tmp / f"data{hw[0]}x{hw[1]}", *hw, args.frames) for hw in sizes}
         for rnd in range(args.rounds):
-            for name in args.settings:
-                for hw in (sizes if rnd % 2 == 0 else sizes[::-1]):
-                    e = elements_per_frame(*hw)
-                    model, config = _settings(e)[name]
-                    videos = list_videos("lv", roots[hw], save="all")
-                    out = tmp / f"out{rnd}{name}{hw[0]}"
-                    cpu = time.process_time()
-                    frames = run_videos(networks[model], videos, config, out / "masks", out / "stats", device,
-                                        progress=False)
-                    cpu = (time.process_time() - cpu) / len(frames)
-                    frames = frames.assign(setting=name, size=f"{hw[0]}x{hw[1]}", E=e, round=rnd, cpu_seconds=cpu)
-                    rows.append(frames)
-                    steady = frames[frames["frame_index"] >= 50]["process_seconds"]
-                    print(f"round {rnd} {name:15s} {hw[0]}x{hw[1]} (E={e}): wall median {1000 * steady.median():.1f} "
-                          f"ms, mean {1000 * steady.mean():.1f} ms; CPU {1000 * cpu:.1f} ms per frame "
-                          f"(whole run, all frames)", flush=True)
+            order = [(name, profile, hw) for name in args.settings for profile in args.profiles for hw in sizes]
+            for name, profile, hw in (order if rnd % 2 == 0 else order[::-1]):
+                e = elements_per_frame(*hw, stride=strides[profile])
+                model, config = _settings(e)[name]
+                videos = list_videos("lv", roots[hw], save="all")
+                out = tmp / f"out{rnd}{name}{profile}{hw[0]}"
+                cpu = time.process_time()
+                frames = run_videos(networks[profile][model], videos, config, out / "masks", out / "stats", device,
+                                    progress=False)
+                cpu = (time.process_time() - cpu) / len(frames)
+                frames = frames.assign(setting=f"{name} {profile}", size=f"{hw[0]}x{hw[1]}", E=e, round=rnd,
+                                       cpu_seconds=cpu)
+                rows.append(frames)
+                steady = frames[frames["frame_index"] >= 50]["process_seconds"]
+                print(f"round {rnd} {name:15s} {profile:9s} {hw[0]}x{hw[1]} (E={e}): wall median "
+                      f"{1000 * steady.median():.1f} ms, mean {1000 * steady.mean():.1f} ms; CPU {1000 * cpu:.1f} ms "
+                      f"per frame (whole run, all frames)", flush=True)
     table = pd.concat(rows, ignore_index=True)
     steady = table[table["frame_index"] >= 50]
     print("\nper-frame seconds after frame 50 (median over rounds and frames):")
@@ -113,9 +119,9 @@ def main() -> None:
     print("\nCPU seconds per frame (process time of whole runs / frames; robust to other load):")
     print(table.groupby(["setting", "size", "round"])["cpu_seconds"].first().groupby(["setting", "size"])
           .agg(["min", "mean"]).to_string())
-    for size, group in steady[steady["setting"] == "stcn_unbounded"].groupby("size"):
+    for (setting, size), group in steady[steady["setting"].str.startswith("stcn_unbounded")].groupby(["setting", "size"]):
         b, a = np.polyfit(group["work_elements"].to_numpy(float), group["process_seconds"].to_numpy(float), 1)
-        print(f"stcn_unbounded {size}: seconds per frame = {a * 1000:.1f} ms + {b * 1e6:.3f} us x memory elements")
+        print(f"{setting} {size}: seconds per frame = {a * 1000:.1f} ms + {b * 1e6:.3f} us x memory elements")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from xmem.model.config import (
     ArchitectureConfig,
     BackboneConfig,
     as_backbone,
+    at_output_stride,
+    check_same_stride,
     backbone_from_state_dict,
 )
 
@@ -57,11 +59,17 @@ class STCNConfig(ArchitectureConfig):
                 raise XMemError(f"STCN network option {name}={getattr(self, name)} must be positive")
         if len(self.decoder_dims) != 3 or min(self.decoder_dims) < 1:
             raise XMemError(f"STCN network option decoder_dims={self.decoder_dims} must be three positive widths")
+        check_same_stride(self.key_backbone, self.value_backbone, "STCN network")
         if self.value_dim < _CBAM_REDUCTION:
             raise XMemError(
                 f"STCN network option value_dim={self.value_dim} is too small for CBAM "
                 f"(reduction {_CBAM_REDUCTION}): use >= 16"
             )
+
+    @property
+    def key_stride(self) -> int:
+        """Stride of the key / value maps relative to the padded frame (16 in the paper)."""
+        return self.key_backbone.output_stride
 
     @property
     def is_paper_architecture(self) -> bool:
@@ -130,3 +138,5 @@ STCN_PROFILES: dict[str, STCNConfig] = {
         decoder_dims=(32, 16, 16),
     ),
 }
+# "small" with key / value maps at stride 8, as XMem's "small-s8"
+STCN_PROFILES["small-s8"] = at_output_stride(STCN_PROFILES["small"], 8)

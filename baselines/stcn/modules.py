@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, run_stem
+from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, mark_output_stride, run_stem
 from xmem.model.blocks import ObjectResBlock
 from xmem.model.cbam import CBAM
 from xmem.model.decoder import SkipUpsampler
@@ -110,6 +110,7 @@ class STCNValueEncoder(nn.Module):
         self.layer1 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
+        mark_output_stride(self, config.value_backbone)
         self.fuser = ValueFusionBlock(
             config.value_backbone.out_channels[2], config.key_backbone.out_channels[2], config.value_dim
         )

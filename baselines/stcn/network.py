@@ -29,7 +29,6 @@ from xmem.errors import XMemError
 from xmem.memory.similarity import full_affinity_float32
 from xmem.memory.similarity import readout as memory_readout
 from xmem.model.aggregate import aggregate_objects
-from xmem.model.config import NetworkConfig
 from xmem.model.encoders import QueryEncoder, KeyHeads
 from xmem.model.network import (
     KeyFeatures,
@@ -85,7 +84,7 @@ class STCNNetwork(nn.Module):
         c = self.config
         f16_dim = c.key_backbone.out_channels[2]
         # registration order = the official state-dict order
-        self.key_encoder = QueryEncoder(NetworkConfig(key_backbone=c.key_backbone))
+        self.key_encoder = QueryEncoder(c.key_backbone)
         self.value_encoder = STCNValueEncoder(c)
         self.key_proj = KeyHeads(f16_dim, c.key_dim, use_shrinkage=False, use_selection=False)
         self.key_comp = nn.Conv2d(f16_dim, c.key_comp_dim, kernel_size=3, padding=1)

@@ -20,7 +20,7 @@ from xmem.experiments.settings import ltmax_setting
 from xmem.inference.stats import FRAME_COLUMNS
 from xmem.memory.config import MemoryConfig
 from xmem.model.checkpoint import save_network
-from xmem.model.config import NetworkConfig
+from xmem.model.config import NetworkConfig, at_output_stride
 from xmem.model.network import XMemNetwork
 from xmem.reporting.fig_common import Notes, growth_window, memory_growth, read_score
 from xmem.reporting.fig_consolidation import draw_consolidation
@@ -275,16 +275,17 @@ def write_tiny_lv1(config: dict, frames: int = 40) -> Path:
     return root
 
 
-def save_tiny_network(config: dict) -> None:
+def save_tiny_network(config: dict, stride: int = 16) -> None:
     torch.manual_seed(0)
     path = Path(config["results"]) / "models" / "xmem" / "network.pth"
-    save_network(XMemNetwork(NetworkConfig.profile("tiny")), path)
+    save_network(XMemNetwork(at_output_stride(NetworkConfig.profile("tiny"), stride)), path)
 
 
-def test_consolidation_figure_with_a_tiny_network(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stride", [16, 8])
+def test_consolidation_figure_with_a_tiny_network(tmp_path: Path, stride: int) -> None:
     config = load_config(tmp_path)
     config["inference"]["size"] = -1
-    save_tiny_network(config)
+    save_tiny_network(config, stride)
     write_tiny_lv1(config)
     out = tmp_path / "figS1.png"
     memory = MemoryConfig(min_work_frames=2, max_work_frames=5, num_prototypes=8, max_long_term_elements=100)

@@ -21,6 +21,7 @@ from xmem.evaluation.results import EvaluationResult
 from xmem.experiments.settings import is_long, long_times
 from xmem.inference.datasets import VideoSpec, list_videos
 from xmem.inference.geometry import key_grid_shape
+from xmem.memory.regime import elements_per_frame
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +144,9 @@ def dataset_layout(code: str, config: dict) -> DatasetLayout:
     raise XMemError(f"unknown dataset code {code!r}")
 
 
-def key_elements_per_frame(code: str, config: dict) -> int | None:
-    """Key elements per frame (h/16 * w/16 after resizing and padding) of a dataset's first
-    frame in a profile, or None when the dataset is absent (Long-time Video: of LV1)."""
+def key_elements_per_frame(code: str, config: dict, stride: int = 16) -> int | None:
+    """Key elements per frame (h/16 * w/16 after resizing and padding, x4 at ``stride`` 8) of a
+    dataset's first frame in a profile, or None when the dataset is absent (Long-time Video: of LV1)."""
     layout = dataset_layout(code if not is_long(code) else "LV1", config)
     images = Path(layout.data_root) / "JPEGImages"
     first = next((p for p in sorted(images.rglob("*.jpg"))), None) if images.is_dir() else None
@@ -154,7 +155,7 @@ def key_elements_per_frame(code: str, config: dict) -> int | None:
     with Image.open(first) as img:
         w, h = img.size
     h16, w16 = key_grid_shape(h, w, config["inference"]["size"])
-    return h16 * w16
+    return elements_per_frame(16 * h16, 16 * w16, stride)
 
 
 def check_real_datasets(config: dict) -> None:

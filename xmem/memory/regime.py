@@ -14,7 +14,8 @@ and :class:`~xmem.inference.core.SegmentationEngine`:
   long-term memory then holds LT_max elements;
 * the n-times video is the 1-times video played back and forth: n * L frames;
 * one memory frame has E = ceil(h/16) * ceil(w/16) elements at the processing size h x w (frames
-  are padded to a multiple of 16); compression ratio = (T_max - T_min) * E / P.
+  are padded to a multiple of 16), 4x as many for key maps at stride 8; compression ratio =
+  (T_max - T_min) * E / P.
 
 ``regime_rows(profile, paper)`` gives the typed rows of the table (profile and paper side by
 side), ``regime_frame`` a pandas DataFrame of them and ``render_markdown`` its markdown. The
@@ -55,6 +56,7 @@ class LongVideoFacts:
     short_video_frames: float  # mean frames of a short (DAVIS 2017 val-like) video
     longest_absence: float | None  # frames: the longest time an annotated object is absent (1x)
     absence_note: str = ""
+    key_stride: int = 16  # of the network's key maps (16 in the paper; 8 for the "small-s8" networks)
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,10 @@ PAPER = RegimeInputs(
 
 
 # --------------------------------------------------------------------------- the rules
-def elements_per_frame(height: int, width: int) -> int:
-    """E: memory elements of one frame at stride 16 after padding to a multiple of 16."""
-    return math.ceil(height / 16) * math.ceil(width / 16)
+def elements_per_frame(height: int, width: int, stride: int = 16) -> int:
+    """E: memory elements of one frame after padding to a multiple of 16, for key maps at
+    ``stride`` (16 in the paper; 8 for the "small-s8" networks)."""
+    return math.ceil(height / 16) * math.ceil(width / 16) * (16 // stride) ** 2
 
 
 def scaled_elements(paper_value: int, elements: int) -> int:
@@ -223,8 +226,8 @@ def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER,
                 times: tuple[int, ...] = (1, 3, 10)) -> list[RegimeRow]:
     """The regime table: one row per quantity (see the module docstring for the rules)."""
     pm, qm = profile.memory, paper.memory
-    pe = elements_per_frame(profile.videos.height, profile.videos.width)
-    qe = elements_per_frame(paper.videos.height, paper.videos.width)
+    pe = elements_per_frame(profile.videos.height, profile.videos.width, profile.videos.key_stride)
+    qe = elements_per_frame(paper.videos.height, paper.videos.width, paper.videos.key_stride)
     p_videos = [video_regime(n, pm, profile.offset) for n in profile.videos.lengths]
     q_videos = [video_regime(n, qm, paper.offset) for n in paper.videos.lengths]
     rows = [
@@ -235,7 +238,8 @@ def regime_rows(profile: RegimeInputs, paper: RegimeInputs = PAPER,
              f"short: mean of {profile.videos.short_video_frames:.1f} frames "
              f"(paper {paper.videos.short_video_frames:.1f})"),
         _row("elements per memory frame E", [pe], [qe], "elements",
-             f"{profile.videos.height}x{profile.videos.width} (paper {paper.videos.height}x{paper.videos.width}) / 16"),
+             f"{profile.videos.height}x{profile.videos.width} / {profile.videos.key_stride} "
+             f"(paper {paper.videos.height}x{paper.videos.width} / {paper.videos.key_stride})"),
         _row("r (memory every r-th frame)", [pm.mem_every], [qm.mem_every], "frames"),
         _row("T_min / T_max", [pm.min_work_frames / pm.max_work_frames], [qm.min_work_frames / qm.max_work_frames], "",
              f"{pm.min_work_frames}/{pm.max_work_frames} (paper {qm.min_work_frames}/{qm.max_work_frames})"),

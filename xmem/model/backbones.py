@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from xmem.errors import XMemError
-from xmem.model.config import BackboneConfig
+from xmem.model.config import OUTPUT_STRIDE_KEY, BackboneConfig
 from xmem.model.resnet_blocks import TwoConvResidual, BottleneckResidual, conv1x1, init_like_torchvision
 
 log = logging.getLogger(__name__)
@@ -61,19 +61,29 @@ def _make_stage(block: type[nn.Module], in_channels: int, planes: int, blocks: i
 def build_trunk(spec: BackboneConfig, extra_in_channels: int = 0) -> ResNetTrunk:
     """A randomly initialised trunk taking ``3 + extra_in_channels`` input channels: a 7x7/2 stem
     ``spec.width`` wide and three stages of ``spec.layers`` blocks (widths w, 2w, 4w times the
-    block's expansion; strides 1, 2, 2), initialised as torchvision's ResNet."""
+    block's expansion; strides 1, 2, 2, or 1, 2, 1 for ``output_stride`` 8), initialised as
+    torchvision's ResNet."""
     block = _block_class(spec)
     w = spec.width
     stem = nn.Conv2d(3, w, kernel_size=7, stride=2, padding=3, bias=False)
     layer1 = _make_stage(block, w, w, spec.layers[0], stride=1)
     layer2 = _make_stage(block, w * block.expansion, 2 * w, spec.layers[1], stride=2)
-    layer3 = _make_stage(block, 2 * w * block.expansion, 4 * w, spec.layers[2], stride=2)
+    layer3 = _make_stage(block, 2 * w * block.expansion, 4 * w, spec.layers[2], stride=spec.output_stride // 8)
     trunk = ResNetTrunk(stem, nn.BatchNorm2d(w), layer1, layer2, layer3)
     for part in (trunk.conv1, trunk.bn1, layer1, layer2, layer3):
         init_like_torchvision(part)
     if extra_in_channels:
         trunk.conv1 = widen_first_conv(trunk.conv1, extra_in_channels)
     return trunk
+
+
+def mark_output_stride(encoder: nn.Module, spec: BackboneConfig) -> None:
+    """Record a non-default output stride in ``encoder``'s state dict (``<prefix>.output_stride``),
+    where :func:`~xmem.model.config.backbone_from_state_dict` finds it: the weights' shapes do not
+    depend on the stride. Stride 16 (the paper, the released checkpoints) adds nothing."""
+    if spec.output_stride != 16:
+        # on the CPU even when the network is built on the meta device (shape-only networks): a value, not a shape
+        encoder.register_buffer(OUTPUT_STRIDE_KEY, torch.tensor(spec.output_stride, device="cpu"))
 
 
 def run_stem(conv1: nn.Conv2d, bn1: nn.Module, image: Tensor) -> Tensor:

@@ -20,13 +20,17 @@ from typing import Any, ClassVar, Mapping
 from xmem.errors import XMemError
 
 BLOCK_TYPES = ("basic", "bottleneck")
+OUTPUT_STRIDES = (8, 16)
+#: State-dict entry (under the encoder's prefix, e.g. ``key_encoder.output_stride``) that marks a trunk
+#: whose output stride is not 16: an integer buffer, absent from the paper's (and the official) weights.
+OUTPUT_STRIDE_KEY = "output_stride"
 _BOTTLENECK_EXPANSION = 4
 _CBAM_REDUCTION = 16  # CBAM's channel-gate reduction ratio (fixed, as in the official code)
 
 
 @dataclass(frozen=True)
 class BackboneConfig:
-    """A ResNet trunk cut after its third stage (output stride 16).
+    """A ResNet trunk cut after its third stage (output stride 16, or 8 with an unstrided third stage).
 
     Attributes:
         block: "basic" (ResNet-18/34 blocks) or "bottleneck" (ResNet-50 blocks, stride in the
@@ -34,11 +38,17 @@ class BackboneConfig:
         layers: number of blocks in stages 1, 2, 3 (torchvision's layer1..layer3).
         width: channels of the stem (conv1) and planes of stage 1; stages 2 and 3 use 2x and
             4x that many planes. torchvision's ResNets use 64.
+        output_stride: stride of the last stage's features f16: 16 (the paper; stage 3 halves
+            the resolution) or 8 (stage 3 keeps f8's resolution: 4x the key/value elements per
+            frame, for small frames; docs/training.md, Session 10). Shapes of the weights do
+            not depend on it; a trunk of stride 8 is marked in the state dict (see
+            :data:`OUTPUT_STRIDE_KEY`).
     """
 
     block: str = "bottleneck"
     layers: tuple[int, int, int] = (3, 4, 6)
     width: int = 64
+    output_stride: int = 16
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(int(n) for n in self.layers))
@@ -48,6 +58,8 @@ class BackboneConfig:
             raise XMemError(f"backbone layers {self.layers} must be three positive block counts (stage 1..3)")
         if self.width < 1:
             raise XMemError(f"backbone width {self.width} must be positive (torchvision's ResNets use 64)")
+        if self.output_stride not in OUTPUT_STRIDES:
+            raise XMemError(f"backbone output_stride {self.output_stride} is not supported: use one of {OUTPUT_STRIDES}")
 
     @property
     def expansion(self) -> int:
@@ -55,7 +67,7 @@ class BackboneConfig:
 
     @property
     def out_channels(self) -> tuple[int, int, int]:
-        """Channels of the stride-4, stride-8 and stride-16 features (f4, f8, f16)."""
+        """Channels of the stride-4, stride-8 and last-stage features (f4, f8, f16)."""
         e = self.expansion
         return (self.width * e, 2 * self.width * e, 4 * self.width * e)
 
@@ -81,15 +93,34 @@ NAMED_BACKBONES: dict[str, BackboneConfig] = {
 }
 
 
+def at_output_stride(config: Any, stride: int) -> Any:
+    """``config`` (a frozen architecture dataclass with ``key_backbone`` and ``value_backbone``)
+    with both trunks at output stride ``stride``."""
+    return dataclasses.replace(
+        config,
+        key_backbone=dataclasses.replace(config.key_backbone, output_stride=stride),
+        value_backbone=dataclasses.replace(config.value_backbone, output_stride=stride),
+    )
+
+
+def check_same_stride(key_backbone: BackboneConfig, value_backbone: BackboneConfig, what: str) -> None:
+    """Key and value maps are read element by element together: their trunks need one output stride."""
+    if key_backbone.output_stride != value_backbone.output_stride:
+        raise XMemError(
+            f"{what} options: key_backbone output_stride {key_backbone.output_stride} differs from value_backbone's "
+            f"{value_backbone.output_stride}; give both the same"
+        )
+
+
 def as_backbone(value: Any, option: str) -> BackboneConfig:
     if isinstance(value, BackboneConfig):
         return value
     if isinstance(value, str):
         return BackboneConfig.named(value)
     if isinstance(value, Mapping):
-        unknown = set(value) - {"block", "layers", "width"}
+        unknown = set(value) - {"block", "layers", "width", "output_stride"}
         if unknown:
-            raise XMemError(f"{option}: unknown fields {sorted(unknown)}; use block, layers, width")
+            raise XMemError(f"{option}: unknown fields {sorted(unknown)}; use block, layers, width, output_stride")
         return BackboneConfig(**value)
     raise XMemError(f"{option} must be a backbone name, a mapping or a BackboneConfig, got {type(value).__name__}")
 
@@ -183,11 +214,17 @@ class NetworkConfig(ArchitectureConfig):
             raise XMemError("network option hidden_update_dim must be positive when hidden_dim > 0")
         if len(self.decoder_dims) != 3 or min(self.decoder_dims) < 1:
             raise XMemError(f"network option decoder_dims={self.decoder_dims} must be three positive widths")
+        check_same_stride(self.key_backbone, self.value_backbone, "network")
         for name, width in (("value_dim", self.value_dim), ("decoder_dims[0]", self.decoder_dims[0])):
             if width < _CBAM_REDUCTION:
                 raise XMemError(
                     f"network option {name}={width} is too small for CBAM (reduction {_CBAM_REDUCTION}): use >= 16"
                 )
+
+    @property
+    def key_stride(self) -> int:
+        """Stride of the key / value maps relative to the padded frame (16 in the paper)."""
+        return self.key_backbone.output_stride
 
     @property
     def is_paper_architecture(self) -> bool:
@@ -245,7 +282,7 @@ class NetworkConfig(ArchitectureConfig):
 def backbone_from_state_dict(
     state_dict: Mapping[str, Any], prefix: str, stage1: str, shape, source: str
 ) -> BackboneConfig:
-    """Block type, block counts and width of the trunk stored under ``prefix``."""
+    """Block type, block counts, width and output stride of the trunk stored under ``prefix``."""
     counts = []
     for stage in (stage1, "layer2", "layer3"):
         pattern = re.compile(rf"^{re.escape(prefix)}\.{stage}\.(\d+)\.")
@@ -254,7 +291,9 @@ def backbone_from_state_dict(
             raise XMemError(f"{source}: not an XMem state dict (no {prefix}.{stage}.* keys)")
         counts.append(max(indices) + 1)
     block = "bottleneck" if f"{prefix}.{stage1}.0.conv3.weight" in state_dict else "basic"
-    return BackboneConfig(block=block, layers=tuple(counts), width=shape(f"{prefix}.conv1.weight")[0])
+    marker = state_dict.get(f"{prefix}.{OUTPUT_STRIDE_KEY}")
+    return BackboneConfig(block=block, layers=tuple(counts), width=shape(f"{prefix}.conv1.weight")[0],
+                          output_stride=16 if marker is None else int(marker))
 
 
 PROFILES: dict[str, NetworkConfig] = {
@@ -284,3 +323,6 @@ PROFILES: dict[str, NetworkConfig] = {
         hidden_update_dim=16,
     ),
 }
+# "small" with key / value maps at stride 8 (stage 3 unstrided): 4x the memory elements per frame
+# (docs/training.md, Session 10: +9 J&F on the 40-video D17-like val at the default recipe).
+PROFILES["small-s8"] = at_output_stride(PROFILES["small"], 8)

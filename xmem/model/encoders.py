@@ -11,24 +11,26 @@ import os
 import torch
 from torch import Tensor, nn
 
-from xmem.model.backbones import build_trunk, load_pretrained_trunk, run_stem
+from xmem.model.backbones import build_trunk, load_pretrained_trunk, mark_output_stride, run_stem
 from xmem.model.blocks import FusionBlock, distribute_to_groups
-from xmem.model.config import NetworkConfig
+from xmem.model.config import BackboneConfig, NetworkConfig
 from xmem.model.gru import DeepSensoryUpdate
 
 
 class QueryEncoder(nn.Module):
-    """Image [B, 3, H, W] -> (f16, f8, f4) with ``key_backbone.out_channels`` reversed
-    (paper: f16 [B,1024,H/16,W/16], f8 [B,512,H/8,W/8], f4 [B,256,H/4,W/4])."""
+    """Image [B, 3, H, W] -> (f16, f8, f4) with ``backbone.out_channels`` reversed
+    (paper: f16 [B,1024,H/16,W/16], f8 [B,512,H/8,W/8], f4 [B,256,H/4,W/4]; with
+    ``output_stride`` 8, f16 is [B, C, H/8, W/8])."""
 
-    def __init__(self, config: NetworkConfig):
+    def __init__(self, backbone: BackboneConfig):
         super().__init__()
-        trunk = build_trunk(config.key_backbone)
+        trunk = build_trunk(backbone)
         self.conv1 = trunk.conv1
         self.bn1 = trunk.bn1
         self.res2 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
+        mark_output_stride(self, backbone)
 
     def forward(self, image: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         f4 = self.res2(run_stem(self.conv1, self.bn1, image))
@@ -84,6 +86,7 @@ class MaskValueEncoder(nn.Module):
         self.layer1 = trunk.layer1
         self.layer2 = trunk.layer2
         self.layer3 = trunk.layer3
+        mark_output_stride(self, config.value_backbone)
         f16_dim = config.key_backbone.out_channels[2]
         g16_dim = config.value_backbone.out_channels[2]
         self.fuser = FusionBlock(f16_dim, g16_dim, config.value_dim, config.value_dim)

@@ -120,7 +120,7 @@ class XMemNetwork(nn.Module):
         self.config = config if config is not None else NetworkConfig()
         c = self.config
         # registration order = the official state-dict order
-        self.key_encoder = QueryEncoder(c)
+        self.key_encoder = QueryEncoder(c.key_backbone)
         self.value_encoder = MaskValueEncoder(c)
         self.key_proj = KeyHeads(c.key_backbone.out_channels[2], c.key_dim, c.use_shrinkage, c.use_selection)
         self.decoder = Decoder(c)

@@ -28,7 +28,7 @@ from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import VideoSpec
 from xmem.inference.predictor import VideoPredictor
 from xmem.inference.runner import load_frame, read_rgb
-from xmem.inference.geometry import KEY_STRIDE, resized_shape
+from xmem.inference.geometry import resized_shape
 from xmem.inference.transforms import pad_to_multiple
 from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
@@ -37,7 +37,7 @@ from xmem.reporting.fig_common import Notes, new_figure, save_figure
 
 log = logging.getLogger(__name__)
 
-STRIDE = KEY_STRIDE  # key maps are at 1/16 of the (padded) processed frame
+STRIDES = (16, 8)  # key maps are at 1/16 of the (padded) processed frame, 1/8 for "small-s8" networks
 PROTOTYPE_ROWS = 5
 TITLE = "Fig. S1: the first memory consolidation"
 
@@ -54,7 +54,8 @@ class ConsolidationCapture:
     video: str
     candidate_frames: tuple[str, ...]
     candidate_images: tuple[np.ndarray, ...]
-    grid: tuple[int, int]  # (h16, w16)
+    grid: tuple[int, int]  # (h16, w16): the key map's rows and columns
+    stride: int  # of the key map in processed-frame pixels (16, or 8 for "small-s8" networks)
     pad: tuple[int, int, int, int]  # (left, right, top, bottom) of the processed frame
     indices: np.ndarray | None
     affinity: np.ndarray | None
@@ -113,25 +114,28 @@ def capture_first_consolidation(network, video: VideoSpec, inference: InferenceC
             break
     if not seen:
         return None
-    h16, w16 = (shape[0] + pad[2] + pad[3]) // STRIDE, (shape[1] + pad[0] + pad[1]) // STRIDE
+    padded = (shape[0] + pad[2] + pad[3], shape[1] + pad[0] + pad[1])
     hw = seen["hw"]
-    if h16 * w16 != hw:
-        raise XMemError(f"figS1_consolidation: key map has {hw} elements per frame but the frame gives a "
-                        f"{h16}x{w16} grid at stride {STRIDE}; the network's stride is not 16")
+    stride = next((st for st in STRIDES if (padded[0] // st) * (padded[1] // st) == hw), None)
+    if stride is None:
+        raise XMemError(f"figS1_consolidation: key map has {hw} elements per frame, which no key stride in "
+                        f"{STRIDES} gives for a {padded[0]}x{padded[1]} padded frame")
+    h16, w16 = padded[0] // stride, padded[1] // stride
     count = seen["n"] // hw
     candidates = memory_t[1 : 1 + count]  # working memory keeps its first frame; candidates follow it
     return ConsolidationCapture(
         video=video.name,
         candidate_frames=tuple(processed[t][0] for t in candidates),
         candidate_images=tuple(processed[t][1] for t in candidates),
-        grid=(h16, w16), pad=pad, indices=seen["indices"], affinity=seen["affinity"],
+        grid=(h16, w16), stride=stride, pad=pad, indices=seen["indices"], affinity=seen["affinity"],
         memory_frames=tuple(processed[t][0] for t in memory_t),
     )
 
 
-def weight_overlay(weights: np.ndarray, pad: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
-    """RGBA red overlay [H, W, 4] from grid weights [h16, w16] in [0, 1] (nearest upsampling)."""
-    full = np.kron(weights, np.ones((STRIDE, STRIDE)))
+def weight_overlay(weights: np.ndarray, pad: tuple[int, int, int, int], shape: tuple[int, int],
+                   stride: int = 16) -> np.ndarray:
+    """RGBA red overlay [H, W, 4] from grid weights [h16, w16] in [0, 1] (nearest upsampling by ``stride``)."""
+    full = np.kron(weights, np.ones((stride, stride)))
     left, _, top, _ = pad
     crop = full[top : top + shape[0], left : left + shape[1]]
     rgba = np.zeros((*crop.shape, 4))
@@ -178,14 +182,14 @@ def draw_capture(capture: ConsolidationCapture, config: dict, out_png: Path, not
         for c in range(frames):
             ax = fig.add_subplot(n_rows, frames, r * frames + c + 1)
             ax.imshow(capture.candidate_images[c])
-            ax.imshow(weight_overlay(weights[c], capture.pad, shape))
+            ax.imshow(weight_overlay(weights[c], capture.pad, shape, capture.stride))
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
                 ax.set_ylabel(f"prototype {column}", fontsize=8)
             if where is not None and where[0] == c:
-                y = where[1] * STRIDE + STRIDE / 2 - capture.pad[2]
-                x = where[2] * STRIDE + STRIDE / 2 - capture.pad[0]
+                y = where[1] * capture.stride + capture.stride / 2 - capture.pad[2]
+                x = where[2] * capture.stride + capture.stride / 2 - capture.pad[0]
                 ax.plot([x], [y], marker="x", color="yellow", ms=11, mew=2.5)
                 for spine in ax.spines.values():
                     spine.set_edgecolor("red")

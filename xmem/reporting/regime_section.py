@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from xmem.experiments.datasets import synthetic_root
+from xmem.experiments.profile import key_stride
 from xmem.memory.regime import PAPER, RegimeInputs, regime_rows, render_cells
 from xmem.reporting.document import Paragraph, Section, TextTable
 
@@ -36,7 +37,7 @@ def profile_regime_inputs(config: dict) -> tuple[RegimeInputs, str]:
     manifest_path = Path(synthetic_root(config)) / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
     inputs = profile_regime(config["inference"], load_synth_config(path), int(synthetic.get("seed", 0)),
-                            manifest, name=name)
+                            manifest, name=name, key_stride=key_stride("xmem", config))
     source = f"the generated data ({manifest_path})" if manifest is not None else \
         f"the configuration ({path.name}; no generated data at {manifest_path})"
     return inputs, source

@@ -20,7 +20,7 @@ import pandas as pd
 from xmem.experiments.datasets import key_elements_per_frame
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import Cell, Row, TableSpec
-from xmem.experiments.profile import run_availability, run_unavailable, server_submission
+from xmem.experiments.profile import key_stride, run_availability, run_unavailable, server_submission
 from xmem.memory.config import MemoryConfig
 from xmem.reporting.paper import column_label, paper_table
 from xmem.reporting.protocol import PAPER_MEASURED, PAPER_ONLY, row_protocol
@@ -195,5 +195,5 @@ def profile_table_inputs(config: dict) -> TableInputs:
         return not reason, reason
 
     return TableInputs(RunResults(Path(config["results"])), lambda run: run_availability(run, config),
-                       lambda code: key_elements_per_frame(code, config), runnable,
+                       lambda code: key_elements_per_frame(code, config, key_stride("xmem", config)), runnable,
                        lambda run: server_submission(run, config), on_gpu=config.get("device") == "cuda")

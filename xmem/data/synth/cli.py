@@ -70,7 +70,10 @@ def describe(args: argparse.Namespace) -> str:
                             f"`xmem synth --out {args.out}` or drop --out to describe the configuration")
         manifest = json.loads(path.read_text())
     name = str(profile.get("profile", "profile"))
-    inputs = profile_regime(profile["inference"], config, seed, manifest, name=name)
+    from xmem.experiments.profile import key_stride  # the workflow's side: only --describe needs it
+
+    inputs = profile_regime(profile["inference"], config, seed, manifest, name=name,
+                            key_stride=key_stride("xmem", profile))
     source = f"generated data in {args.out}" if manifest is not None else "the configuration (not generated)"
     lines = [f"Memory regime of {args.describe} (synthetic profile {config_path or 'built-in default'}, seed {seed}); "
              f"facts from {source}:", "", render_markdown(regime_rows(inputs), name)]

@@ -61,7 +61,7 @@ def memory_settings(inference: dict) -> MemorySettings:
 
 
 def profile_regime(inference: dict, config: SynthConfig, seed: int, manifest: dict | None = None,
-                   name: str = "profile") -> RegimeInputs:
+                   name: str = "profile", key_stride: int = 16) -> RegimeInputs:
     """The regime inputs of a synthetic profile (see the module docstring)."""
     height, width = resized_shape(*long_video.frame_size(config), int(inference.get("size", -1)))
     if manifest is not None:
@@ -75,5 +75,5 @@ def profile_regime(inference: dict, config: SynthConfig, seed: int, manifest: di
         short = sum(config.davis.val.frames) / 2
         absence = float(planned_longest_absence(config, seed))
         note = "planned off-screen time (occlusions not included)"
-    videos = LongVideoFacts(lengths, height, width, short, absence, note)
+    videos = LongVideoFacts(lengths, height, width, short, absence, note, key_stride)
     return RegimeInputs(name, videos, memory_settings(inference))
