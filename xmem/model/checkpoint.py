@@ -4,7 +4,9 @@ Format: a plain state dict {key: tensor} exactly as the official code saves its 
 (``torch.save(model.state_dict(), path)``), including BatchNorm ``num_batches_tracked``
 entries (the released checkpoints have them). The architecture is inferred from the keys and
 shapes (:meth:`NetworkConfig.from_state_dict`), so no side file is needed; the paper
-architecture saved here loads in the official code and vice versa.
+architecture saved here loads in the official code and vice versa. The one architecture fact
+shapes cannot carry, a key stride of 8 (``BackboneConfig.output_stride``), is an integer buffer
+``key_encoder.output_stride`` / ``value_encoder.output_stride``, absent at the paper's 16.
 
 Accepted on loading (documented wrappers):
   * ``{'network': state_dict, ...}`` — the official *training* checkpoint (with optimizer
