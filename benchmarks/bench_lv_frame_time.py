@@ -8,8 +8,9 @@ Usage::
 Generates one synthetic long video per size (``xmem synth`` with the default long-video
 scenario), builds the default synthetic networks (``network: {profile: small}`` of
 config/train/default_xmem.yaml and default_stcn.yaml; ``--profiles`` for others, e.g. the
-stride-8 ``small-s8``) with random weights (speed does not depend on the weights), and runs the workflow's inference path (``run_videos``: loading, memory,
-mask writing) with one torch thread, as the workflow's jobs do. Settings timed:
+stride-8 ``small-s8``) with random weights (speed does not depend on the weights), and runs the
+workflow's inference path (``run_videos``: loading, memory, mask writing) with one torch thread,
+as the workflow's jobs do. Settings timed:
 
 * ``xmem``: consolidation with P and LT_max scaled by E/1620 (the default profile's rule);
 * ``stcn_sparse``: STCN with at most 50 memory frames (Table 1 / Fig. 7);
@@ -88,7 +89,6 @@ def main() -> None:
     torch.manual_seed(0)
     device = torch.device("cpu")
     networks = {profile: _networks(profile, device) for profile in args.profiles}
-    strides = {profile: NetworkConfig.profile(profile).key_stride for profile in args.profiles}
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,7 +97,7 @@ def main() -> None:
         for rnd in range(args.rounds):
             order = [(name, profile, hw) for name in args.settings for profile in args.profiles for hw in sizes]
             for name, profile, hw in (order if rnd % 2 == 0 else order[::-1]):
-                e = elements_per_frame(*hw, stride=strides[profile])
+                e = elements_per_frame(*hw, stride=networks[profile]["xmem"].config.key_stride)
                 model, config = _settings(e)[name]
                 videos = list_videos("lv", roots[hw], save="all")
                 out = tmp / f"out{rnd}{name}{profile}{hw[0]}"

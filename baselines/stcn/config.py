@@ -67,11 +67,6 @@ class STCNConfig(ArchitectureConfig):
             )
 
     @property
-    def key_stride(self) -> int:
-        """Stride of the key / value maps relative to the padded frame (16 in the paper)."""
-        return self.key_backbone.output_stride
-
-    @property
     def is_paper_architecture(self) -> bool:
         """True when the state dict has the released ``stcn.pth``'s keys and shapes."""
         return dataclasses.replace(self, single_object=False) == STCNConfig()

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, mark_output_stride, run_stem
-from xmem.model.blocks import ObjectResBlock
+from xmem.model.blocks import ObjectResBlock, logits_at_frame_size
 from xmem.model.cbam import CBAM
 from xmem.model.decoder import SkipUpsampler
 
@@ -170,5 +170,4 @@ class STCNDecoder(nn.Module):
         g = torch.cat([readout, f16_compact.unsqueeze(1).expand(-1, n, -1, -1, -1)], dim=2)
         g = self.up_8_4(f4, self.up_16_8(f8, self.compress(g)))
         logits = self.pred(F.relu(g.flatten(0, 1)))  # [B*N, 1, 4h, 4w]
-        logits = F.interpolate(logits, scale_factor=4, mode="bilinear", align_corners=False)
-        return logits.view(b, n, *logits.shape[-2:])
+        return logits_at_frame_size(logits, b, n)

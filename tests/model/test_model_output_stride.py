@@ -115,10 +115,8 @@ def test_stride_8_network_tracks_and_consolidates_at_4x_the_elements():
 
 def test_profile_key_stride_comes_from_the_training_config(tmp_path):
     """The regime's E (and Table 6's compression ratio) follow the trained network's stride."""
-    import dataclasses as dc
-
     from xmem.experiments.profile import key_stride
-    from xmem.memory.regime import PAPER, LongVideoFacts, RegimeInputs, regime_rows
+    from xmem.memory.regime import PAPER, LongVideoFacts, regime_rows
 
     (tmp_path / "s8.yaml").write_text("base: {}\nnetwork: {{profile: small-s8}}\n".format(
         (Path(__file__).resolve().parents[2] / "config/train/default_xmem.yaml").as_posix()))
@@ -127,6 +125,6 @@ def test_profile_key_stride_comes_from_the_training_config(tmp_path):
     assert key_stride("stcn", profile) == 16  # not trained by this profile
     assert key_stride("xmem", {**profile, "weights": "official"}) == 16
     facts = LongVideoFacts((1300.0,), 80, 144, 50.0, 300.0, "", key_stride=8)
-    rows = {r.quantity: r for r in regime_rows(dc.replace(PAPER, name="s8", videos=facts))}
+    rows = {r.quantity: r for r in regime_rows(dataclasses.replace(PAPER, name="s8", videos=facts))}
     assert rows["elements per memory frame E"].profile_low == 180
     assert rows["elements per memory frame E"].note == "80x144 / 8 (paper 480x854 / 16)"

@@ -20,7 +20,7 @@ from xmem.errors import XMemError
 from xmem.evaluation.results import EvaluationResult
 from xmem.experiments.settings import is_long, long_times
 from xmem.inference.datasets import VideoSpec, list_videos
-from xmem.inference.geometry import key_grid_shape
+from xmem.inference.geometry import resized_shape
 from xmem.memory.regime import elements_per_frame
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def dataset_layout(code: str, config: dict) -> DatasetLayout:
 
 
 def key_elements_per_frame(code: str, config: dict, stride: int = 16) -> int | None:
-    """Key elements per frame (h/16 * w/16 after resizing and padding, x4 at ``stride`` 8) of a
+    """Key elements per frame (:func:`~xmem.memory.regime.elements_per_frame` after resizing) of a
     dataset's first frame in a profile, or None when the dataset is absent (Long-time Video: of LV1)."""
     layout = dataset_layout(code if not is_long(code) else "LV1", config)
     images = Path(layout.data_root) / "JPEGImages"
@@ -154,8 +154,7 @@ def key_elements_per_frame(code: str, config: dict, stride: int = 16) -> int | N
         return None
     with Image.open(first) as img:
         w, h = img.size
-    h16, w16 = key_grid_shape(h, w, config["inference"]["size"])
-    return elements_per_frame(16 * h16, 16 * w16, stride)
+    return elements_per_frame(*resized_shape(h, w, config["inference"]["size"]), stride)
 
 
 def check_real_datasets(config: dict) -> None:

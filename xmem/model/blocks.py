@@ -31,6 +31,12 @@ def resize_groups(g: Tensor, size: tuple[int, int], mode: str) -> Tensor:
     return out.view(b, n, *out.shape[1:])
 
 
+def logits_at_frame_size(logits: Tensor, batch: int, objects: int) -> Tensor:
+    """The decoders' per-object logits [B*N, 1, H/4, W/4] -> [B, N, H, W], bilinearly upsampled x4."""
+    h, w = logits.shape[-2:]
+    return resize_groups(logits.view(batch, objects, 1, h, w), (4 * h, 4 * w), "bilinear").squeeze(2)
+
+
 def distribute_to_groups(x: Tensor, g: Tensor, method: str = "cat") -> Tensor:
     """Combine object-independent features x [B, C, H, W] with each object's g [B, N, C', H, W].
 
@@ -61,10 +67,11 @@ class ObjectResBlock(nn.Module):
 
     def __init__(self, in_dim: int, out_dim: int):
         super().__init__()
-        # registered first so that the state-dict order matches the official checkpoints
-        self.downsample = None if in_dim == out_dim else GroupConv2d(in_dim, out_dim, kernel_size=3, padding=1)
-        self.conv1 = GroupConv2d(in_dim, out_dim, kernel_size=3, padding=1)
-        self.conv2 = GroupConv2d(out_dim, out_dim, kernel_size=3, padding=1)
+        same_size = {"kernel_size": 3, "padding": 1}  # all three convolutions keep the spatial size
+        # the shortcut is registered first so that the state-dict order matches the official checkpoints
+        self.downsample = None if in_dim == out_dim else GroupConv2d(in_dim, out_dim, **same_size)
+        self.conv1 = GroupConv2d(in_dim, out_dim, **same_size)
+        self.conv2 = GroupConv2d(out_dim, out_dim, **same_size)
 
     def forward(self, g: Tensor) -> Tensor:
         out = self.conv2(F.relu(self.conv1(F.relu(g))))

@@ -129,11 +129,16 @@ class ArchitectureConfig:
     """Plain-data round trip and named profiles, shared by the architecture dataclasses of
     every method (:class:`NetworkConfig`, the STCN baseline's ``STCNConfig``).
 
-    Subclasses are frozen dataclasses that set :attr:`LABEL` (used in error messages) and
-    return their named configurations from :meth:`profiles`.
+    Subclasses are frozen dataclasses with ``key_backbone`` and ``value_backbone`` that set
+    :attr:`LABEL` (used in error messages) and return their named configurations from :meth:`profiles`.
     """
 
     LABEL: ClassVar[str] = "network"
+
+    @property
+    def key_stride(self) -> int:
+        """Stride of the key / value maps relative to the padded frame (16 in the paper)."""
+        return self.key_backbone.output_stride
 
     @classmethod
     def profiles(cls) -> Mapping[str, Any]:
@@ -220,11 +225,6 @@ class NetworkConfig(ArchitectureConfig):
                 raise XMemError(
                     f"network option {name}={width} is too small for CBAM (reduction {_CBAM_REDUCTION}): use >= 16"
                 )
-
-    @property
-    def key_stride(self) -> int:
-        """Stride of the key / value maps relative to the padded frame (16 in the paper)."""
-        return self.key_backbone.output_stride
 
     @property
     def is_paper_architecture(self) -> bool:

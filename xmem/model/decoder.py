@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from xmem.model.blocks import FusionBlock, ObjectResBlock, distribute_to_groups, resize_groups
+from xmem.model.blocks import FusionBlock, ObjectResBlock, distribute_to_groups, logits_at_frame_size, resize_groups
 from xmem.model.config import NetworkConfig
 from xmem.model.gru import SensoryUpdate
 
@@ -71,6 +71,5 @@ class Decoder(nn.Module):
             hidden = self.hidden_update(at16, at8, with_logits, hidden)
         else:
             hidden = None
-        logits = F.interpolate(logits, scale_factor=4, mode="bilinear", align_corners=False)
-        return hidden, logits.view(b, n, *logits.shape[-2:])
+        return hidden, logits_at_frame_size(logits, b, n)
 

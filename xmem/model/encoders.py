@@ -54,9 +54,14 @@ class KeyHeads(nn.Module):
 
     def __init__(self, in_dim: int, key_dim: int, use_shrinkage: bool = True, use_selection: bool = True):
         super().__init__()
-        self.key_proj = nn.Conv2d(in_dim, key_dim, kernel_size=3, padding=1)
-        self.d_proj = nn.Conv2d(in_dim, 1, kernel_size=3, padding=1) if use_shrinkage else None
-        self.e_proj = nn.Conv2d(in_dim, key_dim, kernel_size=3, padding=1) if use_selection else None
+
+        def head(channels: int) -> nn.Conv2d:  # every head: a 3x3 conv with bias, same-size output
+            return nn.Conv2d(in_dim, channels, 3, padding=1)
+
+        self.key_proj = head(key_dim)
+        self.d_proj = head(1) if use_shrinkage else None
+        self.e_proj = head(key_dim) if use_selection else None
+        # then the key head's orthogonal weights and zero bias (the official initialisation, drawn last)
         nn.init.orthogonal_(self.key_proj.weight)
         nn.init.zeros_(self.key_proj.bias)
 

@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 from xmem.experiments.datasets import synthetic_root
-from xmem.experiments.profile import key_stride
+from xmem.experiments.profile import REPO, key_stride
 from xmem.memory.regime import PAPER, RegimeInputs, regime_rows, render_cells
 from xmem.reporting.document import Paragraph, Section, TextTable
 
-REPO = Path(__file__).resolve().parents[2]
 TITLE = "Memory regime of the long videos"
 
 

@@ -194,6 +194,7 @@ def profile_table_inputs(config: dict) -> TableInputs:
         reason = run_unavailable(run, config)
         return not reason, reason
 
+    stride = key_stride("xmem", config)  # Table 6's compression ratio counts XMem's key elements
     return TableInputs(RunResults(Path(config["results"])), lambda run: run_availability(run, config),
-                       lambda code: key_elements_per_frame(code, config, key_stride("xmem", config)), runnable,
+                       lambda code: key_elements_per_frame(code, config, stride), runnable,
                        lambda run: server_submission(run, config), on_gpu=config.get("device") == "cuda")
