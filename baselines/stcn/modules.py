@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from xmem.model.backbones import ResNetTrunk, build_trunk, load_pretrained_trunk, mark_output_stride, run_stem
-from xmem.model.blocks import ObjectResBlock, logits_at_frame_size
+from xmem.model.blocks import ObjectResBlock, distribute_to_groups, logits_at_frame_size
 from xmem.model.cbam import CBAM
 from xmem.model.decoder import SkipUpsampler
 
@@ -86,9 +86,7 @@ class ValueFusionBlock(nn.Module):
         self.block2 = ObjectResBlock(out_dim, out_dim)
 
     def forward(self, g: Tensor, x: Tensor) -> Tensor:
-        b, n = g.shape[:2]
-        g = torch.cat([g, x.unsqueeze(1).expand(-1, n, -1, -1, -1)], dim=2)
-        g = self.block1(g)
+        g = self.block1(distribute_to_groups(x, g, "append"))
         attended = self.attention(g.flatten(0, 1)).view(g.shape)
         return self.block2(g + attended)
 

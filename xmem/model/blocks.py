@@ -40,11 +40,14 @@ def logits_at_frame_size(logits: Tensor, batch: int, objects: int) -> Tensor:
 def distribute_to_groups(x: Tensor, g: Tensor, method: str = "cat") -> Tensor:
     """Combine object-independent features x [B, C, H, W] with each object's g [B, N, C', H, W].
 
-    "cat": [B, N, C + C', H, W] with x's channels first; "add": x + g (C == C').
+    "cat": [B, N, C + C', H, W] with x's channels first; "append": the same with g's channels
+    first (STCN's value fusion); "add": x + g (C == C').
     """
     expanded = x.unsqueeze(1).expand(-1, g.shape[1], -1, -1, -1)
     if method == "cat":
         return torch.cat([expanded, g], dim=2)
+    if method == "append":
+        return torch.cat([g, expanded], dim=2)
     if method == "add":
         return expanded + g
     raise ValueError(f"unknown distribution method {method!r}")

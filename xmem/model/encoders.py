@@ -68,10 +68,12 @@ class KeyHeads(nn.Module):
     def forward(
         self, x: Tensor, need_shrinkage: bool = True, need_selection: bool = True
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        key = self.key_proj(x)
-        shrinkage = self.d_proj(x) ** 2 + 1 if need_shrinkage and self.d_proj is not None else None
-        selection = torch.sigmoid(self.e_proj(x)) if need_selection and self.e_proj is not None else None
-        return key, shrinkage, selection
+        shrinkage = selection = None
+        if need_shrinkage and self.d_proj is not None:
+            shrinkage = 1 + self.d_proj(x).square()  # >= 1
+        if need_selection and self.e_proj is not None:
+            selection = self.e_proj(x).sigmoid()  # in (0, 1)
+        return self.key_proj(x), shrinkage, selection
 
 
 class MaskValueEncoder(nn.Module):
