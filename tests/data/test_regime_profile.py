@@ -24,29 +24,40 @@ def _default() -> tuple[dict, object]:
             load_synth_config(CONFIG / "synth" / "default.yaml"))
 
 
-def test_default_element_counts_are_the_papers_times_e_over_1620():
-    inference, synth = _default()
-    e_long = elements_per_frame(*long_video.frame_size(synth))
-    e_short = elements_per_frame(synth.height, synth.width)
-    assert (e_long, e_short) == (45, 112)
-    scaled = lambda values, e: [scaled_elements(v, e) for v in values]  # noqa: E731
-    assert inference["memory"] == {
+def _scaled_memory(e_long: int, e_short: int) -> dict:
+    return {
         "long_video": {"num_prototypes": scaled_elements(PAPER.memory.num_prototypes, e_long),
                        "max_long_term_elements": scaled_elements(PAPER.memory.max_long_term_elements, e_long)},
         "short_video": {"num_prototypes": scaled_elements(PAPER.memory.num_prototypes, e_short),
                         "max_long_term_elements": scaled_elements(PAPER.memory.max_long_term_elements, e_short)},
     }
-    assert inference["memory"]["long_video"] == {"num_prototypes": 4, "max_long_term_elements": 278}
-    assert inference["memory"]["short_video"] == {"num_prototypes": 9, "max_long_term_elements": 691}
-    assert inference["prototype_counts"] == scaled(PAPER.memory.prototype_counts, e_long) == [2, 4, 7]
-    assert inference["ltmax_values"] == scaled(PAPER_S1_RUN, e_long) == [14, 28, 69, 278, 556]
-    assert inference["fps_ltmax_values"] == scaled(PAPER_S7_RUN, e_long) == [14, 69, 278]
-    assert inference["multiscale"]["num_prototypes"] == scaled_elements(PAPER_MULTISCALE_P, e_short) == 35
+
+
+def test_default_element_counts_are_the_papers_times_e_over_1620():
+    """At the main models' key stride 8 (memory, the grids) and at the ablation networks' 16 (memory_at_stride)."""
+    inference, synth = _default()
+    e_long = elements_per_frame(*long_video.frame_size(synth), stride=8)
+    e_short = elements_per_frame(synth.height, synth.width, stride=8)
+    assert (e_long, e_short) == (180, 448)
+    scaled = lambda values, e: [scaled_elements(v, e) for v in values]  # noqa: E731
+    assert inference["memory"] == _scaled_memory(e_long, e_short)
+    assert inference["memory"]["long_video"] == {"num_prototypes": 14, "max_long_term_elements": 1111}
+    assert inference["memory"]["short_video"] == {"num_prototypes": 35, "max_long_term_elements": 2765}
+    assert inference["prototype_counts"] == scaled(PAPER.memory.prototype_counts, e_long) == [7, 14, 28]
+    assert inference["ltmax_values"] == scaled(PAPER_S1_RUN, e_long) == [56, 111, 278, 1111, 2222]
+    assert inference["fps_ltmax_values"] == scaled(PAPER_S7_RUN, e_long) == [56, 278, 1111]
+    assert inference["multiscale"]["num_prototypes"] == scaled_elements(PAPER_MULTISCALE_P, e_short) == 142
+    e16_long = elements_per_frame(*long_video.frame_size(synth))
+    e16_short = elements_per_frame(synth.height, synth.width)
+    assert (e16_long, e16_short) == (45, 112)
+    at16 = inference["memory_at_stride"][16]
+    assert {k: at16[k] for k in ("long_video", "short_video")} == _scaled_memory(e16_long, e16_short)
+    assert at16["multiscale_prototypes"] == scaled_elements(PAPER_MULTISCALE_P, e16_short) == 35
 
 
 def test_default_profile_is_in_the_papers_regime():
     inference, synth = _default()
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0, key_stride=8))}
     assert rows["consolidations per 1x video"].profile_low >= 15
     assert rows["long-term elements at 1x / LT_max (before eviction)"].profile_high < 1  # no eviction at 1x
     assert rows["long-term elements at 3x / LT_max (before eviction)"].profile_low > 1  # eviction at 3x
@@ -65,5 +76,5 @@ def test_smoke_profile_is_not_in_the_regime():
     """The smoke profile checks plumbing: its short long videos never consolidate at 1x."""
     inference = yaml.safe_load((CONFIG / "smoke.yaml").read_text())["inference"]
     synth = load_synth_config(CONFIG / "synth" / "smoke.yaml")
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0, key_stride=8))}
     assert rows["consolidations per 1x video"].profile_low == 0

@@ -12,6 +12,8 @@ from xmem.experiments.settings import (
     SETTINGS,
     Setting,
     inference_config,
+    multiscale_prototypes,
+    profile_memory,
     length_dependent,
     ltmax_setting,
     offsets,
@@ -120,3 +122,39 @@ def test_the_default_run_is_recognised_by_value():
     assert prototype_setting("random", 4, SCALED) == "random_p4"
     assert prototype_setting("usage", 128, CONFIG) == "default"  # no inference.memory: the paper's P
     assert ltmax_setting(278, SCALED) == "default" and ltmax_setting(10000, SCALED) == "ltmax10000"
+
+
+def test_a_model_runs_with_the_element_counts_of_its_key_stride():
+    """memory_at_stride replaces the profile's counts for networks of that key stride (P, LT_max and
+    the multi-scale P scale with the elements per frame)."""
+    config = {"inference": {**SCALED["inference"], "memory_at_stride": {8: {
+        "long_video": {"num_prototypes": 14, "max_long_term_elements": 1111},
+        "short_video": {"num_prototypes": 35, "max_long_term_elements": 2765},
+        "multiscale_prototypes": 142}}}}
+    xmem = get_method("xmem").memory
+    at = lambda stride, dataset: profile_memory(dataset, config, xmem, stride)  # noqa: E731
+    assert (at(8, "LV3").num_prototypes, at(8, "LV3").max_long_term_elements) == (14, 1111)
+    assert (at(8, "D17").num_prototypes, at(8, "D17").max_long_term_elements) == (35, 2765)
+    assert (at(16, "LV3").num_prototypes, at(16, "D17").num_prototypes) == (4, 9)  # no entry: the profile's
+    assert (at(None, "LV3").num_prototypes, multiscale_prototypes(config, None)) == (4, 35)
+    assert multiscale_prototypes(config, 8) == 142
+
+
+def test_the_profiles_models_get_their_strides_counts():
+    """config/config.yaml: the main models (stride 8) the profile's counts, the ablation networks
+    (stride 16) memory_at_stride[16]; config/paper.yaml resets it, so the paper's P = 128 everywhere."""
+    from tests.workflow.workflow_helpers import REPO, workflow_config
+    from xmem.experiments.profile import key_stride
+
+    default = workflow_config(REPO / "config" / "config.yaml")
+    xmem = get_method("xmem").memory
+    strides = {m: key_stride(m, default) for m in ("xmem", "stcn", "xmem_ablation", "xmem_no_sensory", "xmem_bl30k")}
+    assert strides == {"xmem": 8, "stcn": 8, "xmem_ablation": 16, "xmem_no_sensory": 16, "xmem_bl30k": 16}
+    lv = lambda model, config: inference_config(Run(model, "LV1"), config, xmem).memory.num_prototypes  # noqa: E731
+    assert (lv("xmem", default), lv("xmem_ablation", default)) == (14, 4)
+    member = lambda model: inference_config(Run(model, "D17", "ms_s-1_r3"), default, xmem).memory  # noqa: E731
+    assert (member("xmem").num_prototypes, member("xmem_bl30k").num_prototypes) == (142, 35)
+    assert (member("xmem").max_long_term_elements, member("xmem_bl30k").max_long_term_elements) == (2765, 691)
+    paper = workflow_config(REPO / "config" / "paper.yaml")
+    assert key_stride("xmem", paper) == 16
+    assert (lv("xmem", paper), lv("stcn", paper), lv("xmem_no_sensory", paper)) == (128, 128, 128)

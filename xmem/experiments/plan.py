@@ -19,7 +19,7 @@ from typing import Iterable
 
 from xmem.errors import XMemError
 from xmem.experiments.paths import Run
-from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, runs_released_stcn
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, key_stride, runs_released_stcn
 from xmem.experiments.settings import (
     HIRES,
     MULTISCALE,
@@ -121,10 +121,15 @@ def stcn_unbounded_dataset(config: dict) -> str:
     return str(config["inference"].get("stcn_unbounded_dataset", "LV3"))
 
 
+def _xmem_memory(dataset: str, config: dict):
+    """XMem's P / LT_max on ``dataset`` in the profile (at its key stride): the grids' default run."""
+    return profile_memory(dataset, config, key_stride=key_stride("xmem", config))
+
+
 def fps_scaling_runs(config: dict) -> tuple[Run, list[tuple[int, Run]]]:
     """Fig. S7's runs: STCN without memory cap, and (LT_max, run) of XMem on LV3 for each
     ``inference.fps_ltmax_values`` (absent: the profile's LT_max only)."""
-    values = config["inference"].get("fps_ltmax_values") or [profile_memory("LV3", config).max_long_term_elements]
+    values = config["inference"].get("fps_ltmax_values") or [_xmem_memory("LV3", config).max_long_term_elements]
     return (Run("stcn", stcn_unbounded_dataset(config), "unbounded"),
             [(n, Run("xmem", "LV3", ltmax_setting(n, config))) for n in sorted(values)])
 
@@ -379,7 +384,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             ("With both terms", "xmem"), ("With shrinkage s only", variants5[0]),
             ("With selection e only", variants5[1]), ("With neither", variants5[2]))
     ) + reference_rows("With both terms", ("Y18", "D17")), notes=ablation_notes(config, variants5))
-    lv_memory = profile_memory("LV3", config)
+    lv_memory = _xmem_memory("LV3", config)
     t6_offsets, t6_grid = uses_offsets("table6", config), grid_selections(config)
     counts = config["inference"]["prototype_counts"]
     rows6 = []

@@ -7,6 +7,7 @@ that the workflow (which jobs exist), the tables and the figures (why a cell is 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from xmem.errors import XMemError
@@ -61,11 +62,15 @@ def key_stride(model: str, config: dict) -> int:
     name = (config.get("training") or {}).get("models", {}).get(model)
     if config.get("weights") == "official" or name is None:
         return 16
+    path = Path(config["training"]["config_dir"]) / name
+    return _training_config_stride(path if path.is_absolute() else REPO / path)  # relative to the repository
+
+
+@functools.lru_cache(maxsize=None)
+def _training_config_stride(path: Path) -> int:
     from xmem.training.config import load_config
     from xmem.training.models import get_model_kind
 
-    path = Path(config["training"]["config_dir"]) / name
-    path = path if path.is_absolute() else REPO / path  # named relative to the repository, as in the workflow
     train = load_config(path, check_paths=False)
     return get_model_kind(train.model).resolve_config(train.network).key_stride
 

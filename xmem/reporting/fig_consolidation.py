@@ -22,7 +22,7 @@ from PIL import Image
 
 from xmem.errors import XMemError
 from xmem.experiments.datasets import dataset_layout
-from xmem.experiments.profile import weights_path
+from xmem.experiments.profile import key_stride, weights_path
 from xmem.experiments.settings import profile_memory
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import VideoSpec
@@ -234,7 +234,7 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
     notes = Notes()
     inf = config["inference"]
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
-                                memory=memory or profile_memory(SEARCH_DATASETS[0], config))
+                                memory=memory or profile_memory(SEARCH_DATASETS[0], config, key_stride=key_stride("xmem", config)))
     m = inference.memory
     needed = frames_for_consolidation(m, inference.mem_every)
     notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "

@@ -43,12 +43,14 @@ def planned_longest_absence(config: SynthConfig, seed: int) -> int:
     return longest
 
 
-def memory_settings(inference: dict) -> MemorySettings:
+def memory_settings(inference: dict, key_stride: int = 16) -> MemorySettings:
     """r, T_min, T_max, P, LT_max and the Table 6 / S1 grids of Long-time Video in a workflow
-    profile's ``inference`` section (P and LT_max: ``memory.long_video``; what it does not give
-    keeps :class:`MemoryConfig`'s defaults, the paper's values)."""
+    profile's ``inference`` section for a network of ``key_stride`` (P and LT_max:
+    ``memory_at_stride[key_stride].long_video`` where given, else ``memory.long_video``; what
+    neither gives keeps :class:`MemoryConfig`'s defaults, the paper's values)."""
     defaults = MemoryConfig()
-    long_video = (inference.get("memory") or {}).get("long_video") or {}
+    at_stride = {int(k): v for k, v in (inference.get("memory_at_stride") or {}).items()}.get(key_stride) or {}
+    long_video = at_stride.get("long_video") or (inference.get("memory") or {}).get("long_video") or {}
     return MemorySettings(
         mem_every=int(inference["mem_every_long"]),
         min_work_frames=defaults.min_work_frames,
@@ -76,4 +78,4 @@ def profile_regime(inference: dict, config: SynthConfig, seed: int, manifest: di
         absence = float(planned_longest_absence(config, seed))
         note = "planned off-screen time (occlusions not included)"
     videos = LongVideoFacts(lengths, height, width, short, absence, note, key_stride)
-    return RegimeInputs(name, videos, memory_settings(inference))
+    return RegimeInputs(name, videos, memory_settings(inference, key_stride))
