@@ -78,3 +78,13 @@ def test_smoke_profile_is_not_in_the_regime():
     synth = load_synth_config(CONFIG / "synth" / "smoke.yaml")
     rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0, key_stride=8))}
     assert rows["consolidations per 1x video"].profile_low == 0
+
+
+def test_the_regime_uses_the_counts_of_the_networks_stride():
+    from xmem.data.synth.regime_facts import memory_settings
+
+    inference, _ = _default()
+    at8, at16 = memory_settings(inference, 8), memory_settings(inference, 16)
+    assert (at8.num_prototypes, at8.max_long_term_elements) == (14, 1111)
+    assert (at16.num_prototypes, at16.max_long_term_elements) == (4, 278)
+    assert at8.prototype_counts == at16.prototype_counts == (7, 14, 28)  # the grids are XMem's (stride 8)
