@@ -19,9 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-#: runs/<model>_<dataset>_<setting>.tsv (model names may contain underscores, dataset codes do not)
-RUN_FILE = re.compile(r"(?P<model>.+?)_(?P<dataset>D16|D17td|D17|Y18|Y19|LV[0-9]*)_(?P<setting>.+)")
-MAIN_MODELS = ("xmem", "stcn")
+from xmem.experiments.plan import MAIN_MODELS, SHORT_DATASETS
+from xmem.experiments.settings import is_long
+
+_CODES = "|".join(sorted(SHORT_DATASETS, key=len, reverse=True))  # D17td before D17
+#: runs/<model>_<dataset>_<setting>.tsv (workflow/rules/infer.smk; model names may contain
+#: underscores, dataset codes do not; "LV" is a group of Long-time Video variants)
+RUN_FILE = re.compile(rf"(?P<model>.+?)_(?P<dataset>{_CODES}|LV[0-9]*)_(?P<setting>.+)")
 
 
 def job_kind(path: Path, root: Path) -> tuple[str, str]:
@@ -31,7 +35,7 @@ def job_kind(path: Path, root: Path) -> tuple[str, str]:
         match = RUN_FILE.fullmatch(path.stem)
         if match is None:
             return "inference (unparsed)", ""
-        kind = "inference: Long-time Video" if match["dataset"].startswith("LV") else "inference: short videos"
+        kind = "inference: Long-time Video" if is_long(match["dataset"]) else "inference: short videos"
         return kind, match["model"]
     if path.stem.startswith("train_"):
         model = path.stem[len("train_"):]

@@ -76,7 +76,7 @@ def test_smoke_profile_is_not_in_the_regime():
     """The smoke profile checks plumbing: its short long videos never consolidate at 1x."""
     inference = yaml.safe_load((CONFIG / "smoke.yaml").read_text())["inference"]
     synth = load_synth_config(CONFIG / "synth" / "smoke.yaml")
-    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0, key_stride=8))}
+    rows = {r.quantity: r for r in regime_rows(profile_regime(inference, synth, 0))}  # tiny networks: stride 16
     assert rows["consolidations per 1x video"].profile_low == 0
 
 
@@ -87,4 +87,5 @@ def test_the_regime_uses_the_counts_of_the_networks_stride():
     at8, at16 = memory_settings(inference, 8), memory_settings(inference, 16)
     assert (at8.num_prototypes, at8.max_long_term_elements) == (14, 1111)
     assert (at16.num_prototypes, at16.max_long_term_elements) == (4, 278)
-    assert at8.prototype_counts == at16.prototype_counts == (7, 14, 28)  # the grids are XMem's (stride 8)
+    assert (at8.prototype_counts, at16.prototype_counts) == ((7, 14, 28), (2, 4, 7))
+    assert (at8.ltmax_values, at16.ltmax_values) == ((56, 111, 278, 1111, 2222), (14, 28, 69, 278, 556))

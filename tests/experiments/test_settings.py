@@ -7,12 +7,12 @@ import argparse
 import pytest
 
 from xmem.errors import XMemError
+from xmem.experiments.element_counts import element_counts, key_stride
 from xmem.experiments.paths import Run
 from xmem.experiments.settings import (
     SETTINGS,
     Setting,
     inference_config,
-    multiscale_prototypes,
     profile_memory,
     length_dependent,
     ltmax_setting,
@@ -125,26 +125,29 @@ def test_the_default_run_is_recognised_by_value():
 
 
 def test_a_model_runs_with_the_element_counts_of_its_key_stride():
-    """memory_at_stride replaces the profile's counts for networks of that key stride (P, LT_max and
-    the multi-scale P scale with the elements per frame)."""
-    config = {"inference": {**SCALED["inference"], "memory_at_stride": {8: {
-        "long_video": {"num_prototypes": 14, "max_long_term_elements": 1111},
-        "short_video": {"num_prototypes": 35, "max_long_term_elements": 2765},
-        "multiscale_prototypes": 142}}}}
+    """memory_at_stride replaces all of the profile's counts for networks of that key stride (P,
+    LT_max, the multi-scale P and the grids scale with the elements per frame)."""
+    at8 = {"long_video": {"num_prototypes": 14, "max_long_term_elements": 1111},
+           "short_video": {"num_prototypes": 35, "max_long_term_elements": 2765}, "multiscale_prototypes": 142,
+           "prototype_counts": [7, 14, 28], "ltmax_values": [56, 1111], "fps_ltmax_values": [56]}
+    config = {"inference": {**SCALED["inference"], "prototype_counts": [2, 4, 7], "ltmax_values": [14, 278],
+                            "memory_at_stride": {8: at8}}}
     xmem = get_method("xmem").memory
     at = lambda stride, dataset: profile_memory(dataset, config, xmem, stride)  # noqa: E731
     assert (at(8, "LV3").num_prototypes, at(8, "LV3").max_long_term_elements) == (14, 1111)
     assert (at(8, "D17").num_prototypes, at(8, "D17").max_long_term_elements) == (35, 2765)
     assert (at(16, "LV3").num_prototypes, at(16, "D17").num_prototypes) == (4, 9)  # no entry: the profile's
-    assert (at(None, "LV3").num_prototypes, multiscale_prototypes(config, None)) == (4, 35)
-    assert multiscale_prototypes(config, 8) == 142
+    assert at(None, "LV3").num_prototypes == 4
+    counts8, counts16 = element_counts(config["inference"], 8), element_counts(config["inference"], 16)
+    assert (counts8.multiscale_prototypes, counts16.multiscale_prototypes) == (142, 35)
+    assert (counts8.prototype_counts, counts16.prototype_counts) == ((7, 14, 28), (2, 4, 7))
+    assert (counts8.ltmax_values, counts16.ltmax_values, counts16.fps_ltmax_values) == ((56, 1111), (14, 278), ())
 
 
 def test_the_profiles_models_get_their_strides_counts():
     """config/config.yaml: the main models (stride 8) the profile's counts, the ablation networks
     (stride 16) memory_at_stride[16]; config/paper.yaml resets it, so the paper's P = 128 everywhere."""
     from tests.workflow.workflow_helpers import REPO, workflow_config
-    from xmem.experiments.profile import key_stride
 
     default = workflow_config(REPO / "config" / "config.yaml")
     xmem = get_method("xmem").memory
@@ -158,3 +161,8 @@ def test_the_profiles_models_get_their_strides_counts():
     paper = workflow_config(REPO / "config" / "paper.yaml")
     assert key_stride("xmem", paper) == 16
     assert (lv("xmem", paper), lv("stcn", paper), lv("xmem_no_sensory", paper)) == (128, 128, 128)
+    smoke = workflow_config(REPO / "config" / "smoke.yaml")
+    assert (key_stride("xmem", smoke), lv("xmem", smoke), lv("stcn", smoke)) == (16, 128, 128)
+    released = {**default, "weights": "official"}  # released XMem (stride 16) on the synthetic profile
+    assert (lv("xmem", released), prototype_setting("usage", 4, released), ltmax_setting(278, released)) == (
+        4, "default", "default")

@@ -115,7 +115,7 @@ def test_stride_8_network_tracks_and_consolidates_at_4x_the_elements():
 
 def test_profile_key_stride_comes_from_the_training_config(tmp_path):
     """The regime's E (and Table 6's compression ratio) follow the trained network's stride."""
-    from xmem.experiments.profile import key_stride
+    from xmem.experiments.element_counts import key_stride
     from xmem.memory.regime import PAPER, LongVideoFacts, regime_rows
 
     (tmp_path / "s8.yaml").write_text("base: {}\nnetwork: {{profile: small-s8}}\n".format(

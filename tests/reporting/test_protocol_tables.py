@@ -46,14 +46,14 @@ def test_every_row_has_a_protocol_and_paper_only_rows_say_so(name) -> None:
 def test_protocol_names_offsets_size_r_memory_changes_recipe_and_derivation() -> None:
     config = profile("config.yaml")
     t6 = table("table6_consolidation", config)
-    # the default profile's P (paper 128 x E/1620) and its budget: Table 6 at offset 0 only
-    random4 = t6[(t6.source != "paper") & (t6.setting == "Random P = 4")]["protocol"].iloc[0]
+    # the default profile's P (paper 128 x E/1620 at stride 8) and its budget: Table 6 at offset 0 only
+    random4 = t6[(t6.source != "paper") & (t6.setting == "Random P = 14")]["protocol"].iloc[0]
     assert "recipe default_xmem.yaml" in random4 and "r = 10, 1 offset (o = 0)" in random4
-    assert "native size" in random4 and "num_prototypes=4" in random4 and "prototype_selection=random" in random4
+    assert "native size" in random4 and "num_prototypes=14" in random4 and "prototype_selection=random" in random4
     assert "compression_ratio_pct: derived, not measured" in random4
     t1 = table("table1_long_time_video", config)
     xmem = t1[(t1.source != "paper") & (t1.method == "XMem")]["protocol"].iloc[0]
-    assert "LV1, LV3: r = 10, 3 offsets (o = 0, 3, 6)" in xmem and "max_long_term_elements=278" in xmem
+    assert "LV1, LV3: r = 10, 3 offsets (o = 0, 3, 6)" in xmem and "max_long_term_elements=1111" in xmem
     t3 = table("table3_davis17_testdev", profile("paper.yaml"))
     rows = t3[t3.source != "paper"]["protocol"].tolist()
     assert "recipe paper_xmem_bl30k.yaml; D17td: r = 5, 1 offset (o = 0), shorter side 600 px" in rows

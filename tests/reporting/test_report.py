@@ -265,8 +265,8 @@ def test_report_regime_section_is_computed_from_the_profile_and_its_data(tmp_pat
     config["data"] = str(tmp_path / "data")
     md, _ = render(config)  # no generated data: from the configuration
     assert "from the configuration (default.yaml; no generated data" in md
-    assert "| consolidations per 1x video | 25 | 45 | 0.56× |" in md
-    assert "| P (prototypes per consolidation) | 4 elements | 128 elements | 0.03× |" in md
+    assert "| consolidations per 1x video | 27 | 45 | 0.60× |" in md
+    assert "| P (prototypes per consolidation) | 14 elements | 128 elements | 0.11× |" in md
     manifest = {"videos": {"long_video": [{"frames": 2000}], "DAVIS": [{"split": "val", "frames": 40},
                                                                        {"split": "train", "frames": 99}]},
                 "datasets": {"long_video": {"longest_absence": 300}}}

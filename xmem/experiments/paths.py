@@ -18,6 +18,7 @@ from pathlib import Path
 
 from xmem.evaluation.results import GLOBAL_CSV
 
+REPO = Path(__file__).resolve().parents[2]  # the repository: relative config paths are named from it
 RUNS_DIR = "runs"
 GROUP_MARKER = ".complete"
 SUMMARY_CSV = "summary.csv"

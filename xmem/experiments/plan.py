@@ -19,7 +19,8 @@ from typing import Iterable
 
 from xmem.errors import XMemError
 from xmem.experiments.paths import Run
-from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, key_stride, runs_released_stcn
+from xmem.experiments.element_counts import model_counts
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, runs_released_stcn
 from xmem.experiments.settings import (
     HIRES,
     MULTISCALE,
@@ -31,8 +32,8 @@ from xmem.experiments.settings import (
     mem_every,
     multiscale_setting,
     offsets,
-    profile_memory,
     prototype_setting,
+    xmem_memory,
 )
 from xmem.memory.regime import PAPER
 
@@ -121,15 +122,10 @@ def stcn_unbounded_dataset(config: dict) -> str:
     return str(config["inference"].get("stcn_unbounded_dataset", "LV3"))
 
 
-def _xmem_memory(dataset: str, config: dict):
-    """XMem's P / LT_max on ``dataset`` in the profile (at its key stride): the grids' default run."""
-    return profile_memory(dataset, config, key_stride=key_stride("xmem", config))
-
-
 def fps_scaling_runs(config: dict) -> tuple[Run, list[tuple[int, Run]]]:
     """Fig. S7's runs: STCN without memory cap, and (LT_max, run) of XMem on LV3 for each
     ``inference.fps_ltmax_values`` (absent: the profile's LT_max only)."""
-    values = config["inference"].get("fps_ltmax_values") or [_xmem_memory("LV3", config).max_long_term_elements]
+    values = model_counts("xmem", config).fps_ltmax_values or [xmem_memory("LV3", config).max_long_term_elements]
     return (Run("stcn", stcn_unbounded_dataset(config), "unbounded"),
             [(n, Run("xmem", "LV3", ltmax_setting(n, config))) for n in sorted(values)])
 
@@ -384,9 +380,9 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
             ("With both terms", "xmem"), ("With shrinkage s only", variants5[0]),
             ("With selection e only", variants5[1]), ("With neither", variants5[2]))
     ) + reference_rows("With both terms", ("Y18", "D17")), notes=ablation_notes(config, variants5))
-    lv_memory = _xmem_memory("LV3", config)
+    lv_memory = xmem_memory("LV3", config)
     t6_offsets, t6_grid = uses_offsets("table6", config), grid_selections(config)
-    counts = config["inference"]["prototype_counts"]
+    counts = model_counts("xmem", config).prototype_counts
     rows6 = []
     for p in counts:
         paper_p = paper_counterpart(p, lv_memory.num_prototypes, PAPER.memory.num_prototypes,
@@ -430,7 +426,7 @@ def build_tables(config: dict) -> dict[str, TableSpec]:
     ) + reference_rows("Every r-th frame", ("Y18", "D17"), ("D17",)),
         notes=ablation_notes(config, ("xmem_no_deep_update",)))
     rows_s1 = []
-    ltmax_values = config["inference"]["ltmax_values"]
+    ltmax_values = model_counts("xmem", config).ltmax_values
     for n in ltmax_values:
         setting = ltmax_setting(n, config)
         cells = _score_cells("xmem", "LV3", setting, config, ["J&F"], uses_offsets("tableS1", config))

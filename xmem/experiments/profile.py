@@ -7,7 +7,6 @@ that the workflow (which jobs exist), the tables and the figures (why a cell is 
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from xmem.errors import XMemError
@@ -15,7 +14,6 @@ from xmem.experiments.datasets import dataset_layout
 from xmem.experiments.paths import Run
 from xmem.experiments.settings import MULTISCALE
 
-REPO = Path(__file__).resolve().parents[2]
 COPY_MODEL = "copy"  # "copy the first-frame mask to every frame" lower bound (no network)
 #: the released STCN weights (``stcn_weights``) run next to the retrained STCN (``weights: train``)
 RELEASED_STCN = "stcn_released"
@@ -53,26 +51,6 @@ def model_weights_source(model: str, config: dict) -> tuple[str | None, str]:
 def trained_weights(model: str, config: dict) -> str:
     """Where the workflow writes the weights it trains for ``model``."""
     return f"{config['results']}/models/{model}/network.pth"
-
-
-def key_stride(model: str, config: dict) -> int:
-    """Stride of ``model``'s key maps in a profile (the memory elements per frame depend on it):
-    from the network of its training config (``training.models``) under ``weights: train``, else
-    16 (the released checkpoints; also models the profile does not train)."""
-    name = (config.get("training") or {}).get("models", {}).get(model)
-    if config.get("weights") == "official" or name is None:
-        return 16
-    path = Path(config["training"]["config_dir"]) / name
-    return _training_config_stride(path if path.is_absolute() else REPO / path)  # relative to the repository
-
-
-@functools.lru_cache(maxsize=None)
-def _training_config_stride(path: Path) -> int:
-    from xmem.training.config import load_config
-    from xmem.training.models import get_model_kind
-
-    train = load_config(path, check_paths=False)
-    return get_model_kind(train.model).resolve_config(train.network).key_stride
 
 
 def weights_path(model: str, config: dict) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xmem.errors import XMemError
+from xmem.experiments.element_counts import element_counts, key_stride
 from xmem.experiments.paths import Run
 from xmem.inference.config import InferenceConfig
 from xmem.memory.config import MemoryConfig, PrototypeSelection
@@ -88,43 +89,26 @@ def setting_of(name: str) -> Setting:
     return Setting.of(prototype_selection=match["selection"], num_prototypes=int(match["p"]))
 
 
-def _stride_memory(config: dict, key_stride: int | None) -> dict:
-    """The profile's element-count settings for a network of ``key_stride``:
-    ``inference.memory``, replaced by ``inference.memory_at_stride[key_stride]`` where given."""
-    inf = config["inference"]
-    memory = dict(inf.get("memory") or {})
-    memory.setdefault("multiscale_prototypes", (inf.get("multiscale") or {}).get("num_prototypes"))
-    override = {int(k): v for k, v in (inf.get("memory_at_stride") or {}).items()}.get(key_stride) or {}
-    return {**memory, **override}
-
-
 def profile_memory(dataset: str, config: dict, defaults: MemoryConfig = MemoryConfig(),
-                   key_stride: int | None = None) -> MemoryConfig:
-    """``defaults`` with the profile's element-count settings of the dataset's kind:
-    ``inference.memory.long_video`` on Long-time Video, ``inference.memory.short_video`` on
-    DAVIS / YouTube-VOS (P, LT_max; absent = ``defaults``, the paper's values). A network whose key
-    maps have ``key_stride`` gets ``inference.memory_at_stride[key_stride]`` instead where the
-    profile gives it (element counts scale with the elements per frame, so with the stride)."""
-    memory = _stride_memory(config, key_stride)
-    return dataclasses.replace(defaults, **(memory.get("long_video" if is_long(dataset) else "short_video") or {}))
+                   stride: int | None = None) -> MemoryConfig:
+    """``defaults`` with the profile's element-count settings of the dataset's kind for a network
+    of key stride ``stride`` (:func:`~xmem.experiments.element_counts.element_counts`; None: the main
+    models'): ``long_video`` on Long-time Video, ``short_video`` on DAVIS / YouTube-VOS (P, LT_max;
+    absent = ``defaults``, the paper's values)."""
+    counts = element_counts(config["inference"], stride)
+    return dataclasses.replace(defaults, **(counts.long_video if is_long(dataset) else counts.short_video))
 
 
-def multiscale_prototypes(config: dict, key_stride: int | None = None) -> int:
-    """P of the multi-scale member runs (``inference.multiscale.num_prototypes``, or
-    ``inference.memory_at_stride[key_stride].multiscale_prototypes``)."""
-    return int(_stride_memory(config, key_stride)["multiscale_prototypes"])
-
-
-def _xmem_long_video(config: dict) -> MemoryConfig:
-    from xmem.experiments.profile import key_stride  # profile imports this module
-
-    return profile_memory("LV1", config, key_stride=key_stride("xmem", config))
+def xmem_memory(dataset: str, config: dict) -> MemoryConfig:
+    """XMem's P / LT_max on ``dataset`` in the profile (at its key stride): the default run of the
+    grids of Tables 6, S1 and Fig. S7."""
+    return profile_memory(dataset, config, stride=key_stride("xmem", config))
 
 
 def prototype_setting(selection: str, num_prototypes: int, config: dict) -> str:
     """The setting of Table 6's (selection, P): "default" for usage-based selection at the
     profile's Long-time Video P (the default run), else ``<selection>_p<P>``."""
-    if selection == "usage" and num_prototypes == _xmem_long_video(config).num_prototypes:
+    if selection == "usage" and num_prototypes == xmem_memory("LV1", config).num_prototypes:
         return "default"
     return f"{selection}_p{num_prototypes}"
 
@@ -132,7 +116,7 @@ def prototype_setting(selection: str, num_prototypes: int, config: dict) -> str:
 def ltmax_setting(n: int, config: dict) -> str:
     """The setting of LT_max = n on Long-time Video: "default" at the profile's Long-time Video
     LT_max (the default run), else ``ltmax<n>``."""
-    return "default" if n == _xmem_long_video(config).max_long_term_elements else f"ltmax{n}"
+    return "default" if n == xmem_memory("LV1", config).max_long_term_elements else f"ltmax{n}"
 
 
 def multiscale_setting(size: int, mem_every: int, flip: bool) -> str:
@@ -190,15 +174,13 @@ def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> Inferenc
     """The configuration ``run`` is inferred with: the method's default memory settings
     ``defaults``, then the profile's P / LT_max of the dataset's kind (:func:`profile_memory`),
     then the run's setting."""
-    from xmem.experiments.profile import key_stride  # profile imports this module
-
     inf = config["inference"]
     r = mem_every(run.dataset, run.setting, config)
     stride = key_stride(run.model, config)
     memory = profile_memory(run.dataset, config, defaults, stride)
     if is_multiscale_member(run.setting):
         size, _, flip = parse_multiscale_setting(run.setting)
-        memory = dataclasses.replace(memory, num_prototypes=multiscale_prototypes(config, stride))
+        memory = dataclasses.replace(memory, num_prototypes=element_counts(inf, stride).multiscale_prototypes)
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=size, memory=memory, flip=flip)
     if run.setting == HIRES:
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=inf["hires_size"], memory=memory)

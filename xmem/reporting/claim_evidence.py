@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from xmem.evaluation.results import PER_SEQUENCE_CSV
+from xmem.experiments.element_counts import model_counts
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import build_tables
 from xmem.experiments.settings import SETTINGS, ltmax_setting
@@ -82,7 +83,7 @@ def mechanism_counts(results: RunResults, config: dict) -> dict[str, int | None]
         counts[memory_frames_key(dataset)] = _memory_frames(frames)
         if dataset == "LV1":
             counts[WINDOW_CONSOLIDATIONS_KEY] = window_consolidations(frames)
-    smallest = min(config["inference"]["ltmax_values"])
+    smallest = min(model_counts("xmem", config).ltmax_values)
     counts[eviction_key(smallest)] = _per_video_max(stats(Run("xmem", "LV3", ltmax_setting(smallest, config))),
                                                     "evicted_elements")
     return counts

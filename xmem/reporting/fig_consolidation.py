@@ -22,8 +22,8 @@ from PIL import Image
 
 from xmem.errors import XMemError
 from xmem.experiments.datasets import dataset_layout
-from xmem.experiments.profile import key_stride, weights_path
-from xmem.experiments.settings import profile_memory
+from xmem.experiments.profile import weights_path
+from xmem.experiments.settings import xmem_memory
 from xmem.inference.config import InferenceConfig
 from xmem.inference.datasets import VideoSpec
 from xmem.inference.predictor import VideoPredictor
@@ -229,12 +229,12 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
                        mem_every: int | None = None) -> list[str]:
     """Fig. S1 from the profile's XMem weights on the longest video of LV1, else of LV3 (a
     consolidation happens in the longest video if in any); ``memory`` / ``mem_every`` override the
-    defaults (the profile's Long-time Video memory, ``inference.memory.long_video``, and r). When no
+    defaults (XMem's Long-time Video memory in the profile, at its key stride, and r). When no
     video is long enough the figure says so, with the numbers. Returns the footnotes."""
     notes = Notes()
     inf = config["inference"]
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
-                                memory=memory or profile_memory(SEARCH_DATASETS[0], config, key_stride=key_stride("xmem", config)))
+                                memory=memory or xmem_memory(SEARCH_DATASETS[0], config))
     m = inference.memory
     needed = frames_for_consolidation(m, inference.mem_every)
     notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from xmem.experiments.paths import HARDWARE_FILE, Run
 from xmem.experiments.plan import Cell, Row, multiscale_members
-from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, key_stride
-from xmem.experiments.settings import MULTISCALE, inference_config, multiscale_prototypes, offsets
+from xmem.experiments.element_counts import model_counts
+from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN
+from xmem.experiments.settings import MULTISCALE, inference_config, offsets
 from xmem.methods import get_method
 
 PAPER_ONLY = "not run by this harness"
@@ -86,7 +87,7 @@ def _cell_protocol(cell: Cell, config: dict) -> str:
     if cell.runs[0].setting == MULTISCALE:
         members = multiscale_members(cell.dataset, config)
         return (f"probabilities of {len(members)} runs averaged (appendix H, docs/paper_protocol.md): "
-                f"{', '.join(members)}, P = {multiscale_prototypes(config, key_stride(cell.runs[0].model, config))}")
+                f"{', '.join(members)}, P = {model_counts(cell.runs[0].model, config).multiscale_prototypes}")
     text = run_protocol(cell.runs[0], cell.runs, config)
     if cell.kind in ("fps", "memory_mb"):
         text += f", timed on {hardware(cell.runs[0], config)}"

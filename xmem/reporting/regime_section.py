@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 from xmem.experiments.datasets import synthetic_root
-from xmem.experiments.profile import REPO, key_stride
+from xmem.experiments.element_counts import key_stride
+from xmem.experiments.paths import REPO
 from xmem.memory.regime import PAPER, RegimeInputs, regime_rows, render_cells
 from xmem.reporting.document import Paragraph, Section, TextTable
 
@@ -29,7 +30,7 @@ def profile_regime_inputs(config: dict) -> tuple[RegimeInputs, str]:
     name = str(config.get("profile") or "profile")
     synthetic = config.get("synthetic") or {}
     if not synthetic.get("enabled"):
-        inputs = RegimeInputs(name, PAPER.videos, memory_settings(config["inference"]))
+        inputs = RegimeInputs(name, PAPER.videos, memory_settings(config["inference"], key_stride("xmem", config)))
         return inputs, "the paper's description of Long-time Video (§4.1; the dataset on disk is not read)"
     path = Path(synthetic["config"])
     path = path if path.is_absolute() else REPO / path  # named relative to the repository, as in the workflow

@@ -20,7 +20,8 @@ import pandas as pd
 from xmem.experiments.datasets import key_elements_per_frame
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import Cell, Row, TableSpec
-from xmem.experiments.profile import key_stride, run_availability, run_unavailable, server_submission
+from xmem.experiments.element_counts import key_stride
+from xmem.experiments.profile import run_availability, run_unavailable, server_submission
 from xmem.memory.config import MemoryConfig
 from xmem.reporting.paper import column_label, paper_table
 from xmem.reporting.protocol import PAPER_MEASURED, PAPER_ONLY, row_protocol

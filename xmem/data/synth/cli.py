@@ -70,7 +70,7 @@ def describe(args: argparse.Namespace) -> str:
                             f"`xmem synth --out {args.out}` or drop --out to describe the configuration")
         manifest = json.loads(path.read_text())
     name = str(profile.get("profile", "profile"))
-    from xmem.experiments.profile import key_stride  # the workflow's side: only --describe needs it
+    from xmem.experiments.element_counts import key_stride  # the workflow's side: only --describe needs it
 
     inputs = profile_regime(profile["inference"], config, seed, manifest, name=name,
                             key_stride=key_stride("xmem", profile))

@@ -20,6 +20,7 @@ from xmem.data.synth.categories import split_categories
 from xmem.data.synth.config import SynthConfig
 from xmem.data.synth.jobs import Context, job_rng, noise_key
 from xmem.data.synth.scene import SceneRequest, sample_valid_scene
+from xmem.experiments.element_counts import element_counts
 from xmem.inference.geometry import resized_shape
 from xmem.memory.config import MemoryConfig
 from xmem.memory.regime import LongVideoFacts, MemorySettings, RegimeInputs
@@ -43,22 +44,22 @@ def planned_longest_absence(config: SynthConfig, seed: int) -> int:
     return longest
 
 
-def memory_settings(inference: dict, key_stride: int = 16) -> MemorySettings:
+def memory_settings(inference: dict, key_stride: int | None = None) -> MemorySettings:
     """r, T_min, T_max, P, LT_max and the Table 6 / S1 grids of Long-time Video in a workflow
-    profile's ``inference`` section for a network of ``key_stride`` (P and LT_max:
-    ``memory_at_stride[key_stride].long_video`` where given, else ``memory.long_video``; what
-    neither gives keeps :class:`MemoryConfig`'s defaults, the paper's values)."""
+    profile's ``inference`` section for a network of ``key_stride``
+    (:func:`~xmem.experiments.element_counts.element_counts`; None: the main models'); what it
+    does not give keeps :class:`MemoryConfig`'s defaults, the paper's values."""
     defaults = MemoryConfig()
-    at_stride = {int(k): v for k, v in (inference.get("memory_at_stride") or {}).items()}.get(key_stride) or {}
-    long_video = at_stride.get("long_video") or (inference.get("memory") or {}).get("long_video") or {}
+    counts = element_counts(inference, key_stride)
+    long_video = counts.long_video
     return MemorySettings(
         mem_every=int(inference["mem_every_long"]),
         min_work_frames=defaults.min_work_frames,
         max_work_frames=defaults.max_work_frames,
         num_prototypes=int(long_video.get("num_prototypes", defaults.num_prototypes)),
         max_long_term_elements=int(long_video.get("max_long_term_elements", defaults.max_long_term_elements)),
-        prototype_counts=tuple(int(p) for p in inference.get("prototype_counts", ())),
-        ltmax_values=tuple(int(v) for v in inference.get("ltmax_values", ())),
+        prototype_counts=counts.prototype_counts,
+        ltmax_values=counts.ltmax_values,
     )
 
 
