@@ -43,13 +43,17 @@ def main() -> None:
     p.add_argument("--data", required=True, help="Long-time Video folder (JPEGImages/, Annotations/)")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--zero-hidden", action="store_true")
+    p.add_argument("--num-prototypes", type=int, default=14,
+                   help="P (default profile: 14 for stride-8 weights, 4 for stride 16; config/config.yaml)")
+    p.add_argument("--max-long-term-elements", type=int, default=1111, help="LT_max (1111 at stride 8, 278 at 16)")
     args = p.parse_args()
     torch.set_num_threads(1)
     if args.zero_hidden:
         zero_hidden_state()
     masks, scores = args.out / "masks", args.out / "scores"
     xmem_main(["infer", "--weights", args.weights, "--data", args.data, "--dataset", "lv", "--size", "-1",
-               "--mem-every", "10", "--num-prototypes", "4", "--max-long-term-elements", "278",
+               "--mem-every", "10", "--num-prototypes", str(args.num_prototypes),
+               "--max-long-term-elements", str(args.max_long_term_elements),
                "--out", str(masks), "--no-progress"])
     gt = Path(args.data) / "Annotations"
     xmem_main(["evaluate", "--mode", "lv", "--gt", str(gt), "--pred", str(masks), "--out", str(scores)])
