@@ -86,8 +86,8 @@ def test_long_csv_reads_back_with_string_text_columns(config: dict, tmp_path: Pa
     assert (plain["setting"] == EMPTY_TEXT).any() and (plain["note"] == EMPTY_TEXT).any()
     typed = read_long_table(csv)
     assert str(typed["P"].dtype) == "Int64" and str(typed["multi_scale"].dtype) == "boolean"
-    # paper rows at the paper's P, measured rows at the profile's (paper x E/1620: 2, 4, 7)
-    assert set(typed["P"].dropna().astype(int)) == {64, 128, 256, 2, 4, 7}
+    # paper rows at the paper's P, measured rows at XMem's (paper x E/1620 at stride 8: 7, 14, 28)
+    assert set(typed["P"].dropna().astype(int)) == {64, 128, 256, 7, 14, 28}
     text = readme.read_text()
     assert all(f"| `{c}` |" in text for c in COLUMNS)
     assert "**fractions** (0-1)" in text and "**percent** (0-100)" in text
