@@ -46,7 +46,7 @@ class ProbabilityWriter:
             return
         np.savez_compressed(
             self.folder / f"{name}.npz",
-            prob=(result.probabilities.cpu().numpy() * 255).astype(np.uint8),
+            prob=np.asarray(result.probabilities.cpu() * 255, dtype=np.uint8),
             object_ids=np.asarray(result.object_ids, dtype=np.int32),
         )
 

@@ -30,7 +30,7 @@ class _SpatialConv(nn.Module):
 
     def __init__(self, kernel_size: int = 7):
         super().__init__()
-        self.conv = nn.Conv2d(2, 1, kernel_size, padding=(kernel_size - 1) // 2)
+        self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2)  # odd kernel: same size
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv(x)

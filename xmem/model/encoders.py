@@ -73,7 +73,8 @@ class KeyHeads(nn.Module):
             shrinkage = 1 + self.d_proj(x).square()  # >= 1
         if need_selection and self.e_proj is not None:
             selection = self.e_proj(x).sigmoid()  # in (0, 1)
-        return self.key_proj(x), shrinkage, selection
+        key = self.key_proj(x)
+        return key, shrinkage, selection
 
 
 class MaskValueEncoder(nn.Module):

@@ -153,7 +153,7 @@ class XMemNetwork(nn.Module):
         """
         frames, clip = split_clip(image)
         f16, f8, f4 = self.key_encoder(frames)
-        key, shrinkage, selection = self.key_proj(f16, need_shrinkage, need_selection)
+        key, shrinkage, selection = self.key_proj(f16, need_shrinkage=need_shrinkage, need_selection=need_selection)
         if clip is None:
             return KeyFeatures(key, shrinkage, selection, f16, f8, f4)
         return KeyFeatures(

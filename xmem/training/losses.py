@@ -58,9 +58,9 @@ def dice_loss(masks: Tensor, labels: Tensor) -> Tensor:
     slot_ids = torch.arange(1, masks.shape[1] + 1, device=labels.device).view(1, -1, 1, 1)
     gt = (labels.unsqueeze(1) == slot_ids).to(masks.dtype).flatten(2)  # [B, N, HW]
     pred = masks.flatten(2)
-    numerator = 2 * (pred * gt).sum(-1)
-    denominator = pred.sum(-1) + gt.sum(-1)
-    return (1 - (numerator + 1) / (denominator + 1)).mean()
+    twice_overlap = 2 * (pred * gt).sum(-1)
+    total_mass = pred.sum(-1) + gt.sum(-1)
+    return (1 - (twice_overlap + 1) / (total_mass + 1)).mean()
 
 
 @dataclass(frozen=True)
