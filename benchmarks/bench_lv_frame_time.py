@@ -17,10 +17,12 @@ as the workflow's jobs do. Settings timed:
 * ``stcn_unbounded``: STCN keeping every memory frame (Fig. 1 / Fig. S7): its time per frame grows
   with the memory, so the script also fits seconds = a + b * memory elements.
 
-Sizes, profiles and settings are interleaved round by round (the machine is shared and noisy): compare the
-sizes as ratios from one run. Prints per-frame wall medians (frames after the first 50, so that
-the working memory is full), the CPU time per frame of each whole run (process time: what a
-job costs when it has a core to itself, less sensitive to other load than wall time) and the fit.
+``--precisions float32 bfloat16`` times each setting in both precisions (bfloat16: autocast, the
+workflow's ``inference.amp``). Sizes, profiles, settings and precisions are interleaved round by
+round (the machine is shared and noisy): compare them as ratios from one run. Prints per-frame
+wall medians (frames after the first 50, so that the working memory is full), the CPU time per
+frame of each whole run (process time: what a job costs when it has a core to itself, less
+sensitive to other load than wall time) and the fit.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ from xmem.memory.config import MemoryConfig
 from xmem.memory.regime import elements_per_frame, scaled_elements
 from xmem.model.config import NetworkConfig
 from xmem.model.network import XMemNetwork
+
+
+PRECISIONS = {"float32": False, "bfloat16": True}  # --precisions -> InferenceConfig.amp
 
 
 def _networks(profile: str, device: torch.device) -> dict[str, torch.nn.Module]:
@@ -84,6 +89,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--settings", nargs="+", default=["xmem", "stcn_sparse", "stcn_unbounded"])
     parser.add_argument("--profiles", nargs="+", default=["small"], help="network profiles (XMem's and STCN's)")
+    parser.add_argument("--precisions", nargs="+", default=["float32"], choices=list(PRECISIONS),
+                        help="float32 and/or bfloat16 (autocast, as inference.amp: true on a CPU)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -95,21 +102,23 @@ def main() -> None:
         tmp = Path(tmp)
         roots = {hw: _video(tmp / f"data{hw[0]}x{hw[1]}", *hw, args.frames) for hw in sizes}
         for rnd in range(args.rounds):
-            order = [(name, profile, hw) for name in args.settings for profile in args.profiles for hw in sizes]
-            for name, profile, hw in (order if rnd % 2 == 0 else order[::-1]):
+            order = [(name, profile, hw, precision) for name in args.settings for profile in args.profiles
+                     for hw in sizes for precision in args.precisions]
+            for name, profile, hw, precision in (order if rnd % 2 == 0 else order[::-1]):
                 e = elements_per_frame(*hw, stride=networks[profile]["xmem"].config.key_stride)
                 model, config = _settings(e)[name]
+                config = dataclasses.replace(config, amp=PRECISIONS[precision])
                 videos = list_videos("lv", roots[hw], save="all")
-                out = tmp / f"out{rnd}{name}{profile}{hw[0]}"
+                out = tmp / f"out{rnd}{name}{profile}{hw[0]}{precision}"
                 cpu = time.process_time()
                 frames = run_videos(networks[profile][model], videos, config, out / "masks", out / "stats", device,
                                     progress=False)
                 cpu = (time.process_time() - cpu) / len(frames)
-                frames = frames.assign(setting=f"{name} {profile}", size=f"{hw[0]}x{hw[1]}", E=e, round=rnd,
+                frames = frames.assign(setting=f"{name} {profile} {precision}", size=f"{hw[0]}x{hw[1]}", E=e, round=rnd,
                                        cpu_seconds=cpu)
                 rows.append(frames)
                 steady = frames[frames["frame_index"] >= 50]["process_seconds"]
-                print(f"round {rnd} {name:15s} {profile:9s} {hw[0]}x{hw[1]} (E={e}): wall median "
+                print(f"round {rnd} {name:15s} {profile:9s} {precision:8s} {hw[0]}x{hw[1]} (E={e}): wall median "
                       f"{1000 * steady.median():.1f} ms, mean {1000 * steady.mean():.1f} ms; CPU {1000 * cpu:.1f} ms "
                       f"per frame (whole run, all frames)", flush=True)
     table = pd.concat(rows, ignore_index=True)

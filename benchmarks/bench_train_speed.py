@@ -52,7 +52,8 @@ from xmem.training.batch import TrainingBatch
 from xmem.training.config import load_config
 from xmem.training.losses import clip_loss
 from xmem.training.models import get_model_kind
-from xmem.training.step import ClipModel, autocast_for, freeze_batchnorm, prepare_training_network
+from xmem.training.step import ClipModel, freeze_batchnorm, prepare_training_network
+from xmem.utils.precision import autocast
 
 PAPER_CONFIG = Path(__file__).resolve().parents[1] / "config" / "train" / "paper_xmem.yaml"
 FwdBwd = Callable[[], float]  # one forward + backward; returns the loss
@@ -83,7 +84,7 @@ def ours_step(network: torch.nn.Module, batch: TrainingBatch, *, channels_last: 
 
     def run() -> float:
         model.zero_grad(set_to_none=True)
-        with autocast_for("cpu", amp):
+        with autocast(torch.device("cpu"), amp):
             output = model(batch, num_ref_frames=num_ref_frames, generator=torch.Generator().manual_seed(0),
                            deep_update_prob=deep_update_prob)
         loss = clip_loss(output, batch, keep_fraction=1.0).total

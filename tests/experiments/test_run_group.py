@@ -31,7 +31,7 @@ from xmem.experiments import groups as G
 from xmem.experiments import plan as P
 from xmem.experiments.datasets import dataset_layout
 from xmem.experiments.execute import run_group
-from xmem.experiments.groups import GroupJob, RunSpec
+from xmem.experiments.groups import GroupJob
 from xmem.experiments.paths import Run, RunPaths
 from xmem.experiments.settings import inference_config, is_long, long_times
 from xmem.inference.config import InferenceConfig
@@ -501,3 +501,25 @@ def test_group_job_gives_each_run_the_workflow_settings(lv, tmp_path) -> None:
     assert spec.save == "annotated" and spec.dataset.kind == "lv" and spec.evaluation.mode == "lv"
     with pytest.raises(XMemError, match="not supported by STCN"):
         make_job(config, tmp_path / "results", [Run("stcn", "LV3", "eager_compression")], tmp_path / "w.pth")
+
+
+@pytest.mark.parametrize(("setting", "native", "expected"), [
+    ("auto", True, "bfloat16 autocast"), ("auto", False, "float32"), (False, True, "float32"), (True, False, "bfloat16 autocast")])
+def test_inference_precision_is_decided_where_the_job_runs_and_recorded(lv, tmp_path, monkeypatch, setting, native,
+                                                                        expected) -> None:
+    """``inference.amp`` travels in the job as written and is resolved by ``run_group`` on its machine."""
+    from xmem.experiments import execute
+    from xmem.utils import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda: native)
+    used = []
+    monkeypatch.setattr(execute, "run_dataset", lambda network, videos, config, out, device, save_probs=False:
+                        used.append(config.amp))
+    monkeypatch.setattr(execute, "load_job_network", lambda job: object())
+    config = {**lv["config"], "inference": {**lv["config"]["inference"], "amp": setting}}
+    job = make_job(config, tmp_path / "results", [Run("xmem", "LV1", "default", 0)], lv["weights"])
+    assert job.amp == setting and job.runs[0].config.amp is False  # the plan itself is machine-independent
+    job = dataclasses.replace(job, runs=tuple(dataclasses.replace(r, evaluation=None) for r in job.runs))
+    run_group(job)
+    assert used == [expected != "float32"]
+    assert (job.runs[0].run_dir / "hardware.txt").read_text().strip().endswith(f", {expected}")

@@ -10,18 +10,20 @@ from xmem.training.models import get_model_kind
 from xmem.training.step import (
     ClipModel,
     StepSettings,
-    autocast_for,
     freeze_batchnorm,
     prepare_training_network,
     training_step,
 )
+from xmem.utils.precision import autocast
 from test_training_forward import _batch, _tiny
+
+CPU = torch.device("cpu")
 
 
 def _gradients(network, batch, amp: bool = False) -> torch.Tensor:
     """All parameter gradients of one forward + loss + backward, concatenated (float64)."""
     model = freeze_batchnorm(ClipModel(network, get_model_kind("xmem")))
-    with autocast_for("cpu", amp):
+    with autocast(CPU, amp):
         output = model(batch, num_ref_frames=2, generator=torch.Generator().manual_seed(3), deep_update_prob=0.5)
     clip_loss(output, batch, keep_fraction=0.5).total.backward()
     return torch.cat([p.grad.double().flatten() for p in network.parameters() if p.grad is not None])
@@ -42,9 +44,9 @@ def test_channels_last_gradients_equal_nchw_to_float32_rounding():
 
 def test_autocast_context_per_device():
     assert not torch.is_autocast_enabled("cpu")
-    with autocast_for("cpu", True):
+    with autocast(CPU, True):
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
-    with autocast_for("cpu", False):
+    with autocast(CPU, False):
         assert not torch.is_autocast_enabled("cpu")
 
 

@@ -83,10 +83,13 @@ def assert_same_run(a: Path, b: Path) -> None:
     pd.testing.assert_frame_equal(log_a, log_b, check_exact=True)
 
 
+FLOAT32 = ("runtime.amp=false",)  # the configs say "auto": bf16 on a CPU with native bf16
+
+
 @pytest.fixture(scope="module")
 def fp32_run(train_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("repro") / "a"
-    _train(train_data, out)
+    _train(train_data, out, FLOAT32)
     return out
 
 
@@ -94,9 +97,9 @@ def test_fresh_killed_and_resumed_runs_are_bit_identical(fp32_run, train_data, t
     # the smoke config with main.iterations=6: static 4 iterations, main 6 + 1 fine-tuning, a log
     # row and a checkpoint every 2 iterations and at the end of each stage
     assert len(pd.read_csv(fp32_run / "log.csv")) == 2 + 4  # every iteration is in a compared row
-    _train(train_data, tmp_path / "b")
+    _train(train_data, tmp_path / "b", FLOAT32)
     assert_same_run(fp32_run, tmp_path / "b")
-    _killed_then_resumed(train_data, tmp_path / "killed", _in_main_stage)  # resumes from static 4 or main 2
+    _killed_then_resumed(train_data, tmp_path / "killed", _in_main_stage, FLOAT32)  # resumes from static 4 or main 2
     assert_same_run(fp32_run, tmp_path / "killed")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pytest
 
@@ -102,3 +103,19 @@ def test_read_yaml_mapping_errors(tmp_path):
     assert read_yaml_mapping(path, "training config", "pass one") == {}
     path.write_text("a: 1\n")
     assert read_yaml_mapping(path, "training config", "pass one") == {"a": 1}
+
+
+@dataclass(frozen=True)
+class WithChoice:
+    amp: bool | Literal["auto"] = False
+
+
+@pytest.mark.parametrize("value", [True, False, "auto"])
+def test_union_takes_the_first_alternative_that_fits(value):
+    assert build(WithChoice, {"amp": value}, source="c.yaml").amp == value
+
+
+@pytest.mark.parametrize("value", ["on", 1, None])
+def test_union_error_lists_every_alternative(value):
+    with pytest.raises(ConfigError, match=r"c\.yaml: amp: must be true or false or 'auto'"):
+        build(WithChoice, {"amp": value}, source="c.yaml")

@@ -15,6 +15,7 @@ counters. Sparse insertion, whose schedule depends on the length, is never deriv
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -40,6 +41,7 @@ from xmem.inference.merge import merge_video
 from xmem.inference.stats import MEMORY_COLUMNS, merge_summaries, read_frame_stats, summarize_frames
 from xmem.methods import get_method
 from xmem.utils.atomic import atomic_path, write_text_atomic
+from xmem.utils.precision import describe_precision, resolve_amp
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def derive_prefix_run(source: RunSpec, run: RunSpec) -> None:
         summarize_frames(pd.concat(frames, ignore_index=True)).to_csv(tmp, index=False)
 
 
-def _infer(job: GroupJob, network: SegmentationNetwork | None, run: RunSpec) -> None:
+def _infer(job: GroupJob, network: SegmentationNetwork | None, run: RunSpec, amp: bool) -> None:
     if network is None:
         for video in run.dataset.videos():
             copy_first_frame(video, run.paths.masks)
@@ -91,7 +93,8 @@ def _infer(job: GroupJob, network: SegmentationNetwork | None, run: RunSpec) -> 
     videos = run.dataset.videos(run.config.size, run.save)
     log.info("%s on %d videos from %s (%s) -> %s", job.method, len(videos), run.dataset.root, run.dataset.kind,
              run.paths.masks)
-    run_dataset(network, videos, run.config, run.paths, torch.device(job.device), job.save_probs)
+    config = dataclasses.replace(run.config, amp=amp)
+    run_dataset(network, videos, config, run.paths, torch.device(job.device), job.save_probs)
 
 
 def load_job_network(job: GroupJob) -> SegmentationNetwork | None:
@@ -102,23 +105,25 @@ def load_job_network(job: GroupJob) -> SegmentationNetwork | None:
     return prepare_network(get_method(job.method).load(job.weights, device), device)
 
 
-def describe_hardware(device: str) -> str:
-    """The hardware FPS and memory were measured on (written to each run's ``hardware.txt``)."""
+def describe_hardware(device: str, amp: bool = False) -> str:
+    """The hardware and precision FPS and memory were measured with (each run's ``hardware.txt``)."""
+    precision = describe_precision(amp, torch.device(device))
     if device.startswith("cuda") and torch.cuda.is_available():
-        return f"GPU {torch.cuda.get_device_name(torch.device(device))}"
+        return f"GPU {torch.cuda.get_device_name(torch.device(device))}, {precision}"
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
     except OSError:
         pass
-    return f"CPU {model}, {torch.get_num_threads()} torch thread(s)"
+    return f"CPU {model}, {torch.get_num_threads()} torch thread(s), {precision}"
 
 
 def run_group(job: GroupJob) -> list[RunRecord]:
     """Infer (or derive) and score every run of ``job``, then write its marker."""
     job.marker.unlink(missing_ok=True)
     network = load_job_network(job)
+    amp = resolve_amp(job.amp, torch.device(job.device))
     inferred: dict[int, RunSpec] = {}  # offset -> the Long-time Video run its shorter variants reuse
     records = []
     for run in job.runs:
@@ -128,14 +133,14 @@ def run_group(job: GroupJob) -> list[RunRecord]:
         start = time.perf_counter()
         source = inferred.get(run.run.offset) if is_long(run.run.dataset) else None
         if source is None:
-            _infer(job, network, run)
+            _infer(job, network, run, amp)
             if is_long(run.run.dataset):
                 inferred[run.run.offset] = run
         else:
             derive_prefix_run(source, run)
         produced = time.perf_counter()
         if network is not None:
-            write_text_atomic(run.run_dir / HARDWARE_FILE, describe_hardware(job.device) + "\n")
+            write_text_atomic(run.run_dir / HARDWARE_FILE, describe_hardware(job.device, amp) + "\n")
         if run.evaluation is not None:
             run.evaluation.score(run.paths.masks, run.paths.scores)
         if run.server:

@@ -20,6 +20,7 @@ from xmem.experiments.profile import COPY_MODEL, RELEASED_STCN, run_availability
 from xmem.experiments.settings import MULTISCALE, inference_config, is_long, is_multiscale_member, length_dependent, long_times
 from xmem.inference.config import InferenceConfig
 from xmem.methods import get_method
+from xmem.utils.precision import AmpSetting
 
 LONG_GROUP = "LV"  # one job serves every Long-time Video length: LVk is a prefix of LVn for k <= n
 GroupKey = tuple[str, str, str]
@@ -71,6 +72,7 @@ class GroupJob:
     runs: tuple[RunSpec, ...]  # by offset; for Long-time Video the longest variant first
     device: str = "cpu"
     save_probs: bool = False
+    amp: AmpSetting = False  # the profile's inference.amp, resolved on the machine that runs the job
 
 
 def save_mode(dataset: str) -> str | None:
@@ -110,6 +112,7 @@ def group_job(config: dict, runs: tuple[Run, ...], weights: str | None) -> Group
         runs=tuple(run_spec(r, config) for r in runs),
         device=config.get("device", "cpu"),
         save_probs=is_multiscale_member(setting),
+        amp=config["inference"].get("amp", False),
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Iterator, Mapping
@@ -31,6 +30,7 @@ from xmem.inference.object_manager import ObjectManager
 from xmem.inference.geometry import resized_shape
 from xmem.inference.transforms import image_to_tensor, resize_image, resize_masks, resize_probabilities
 from xmem.memory.manager import ConsolidationObserver
+from xmem.utils.precision import autocast
 
 
 @dataclass(frozen=True)
@@ -105,13 +105,6 @@ class FrameResult:
         lut = np.zeros(max(256, len(self.object_ids) + 1), dtype=np.uint8)
         lut[1 : len(self.object_ids) + 1] = self.object_ids
         return lut[internal]
-
-
-def _autocast(device: torch.device, enabled: bool):
-    if not enabled:
-        return nullcontext()
-    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def prepare_network(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -190,7 +183,7 @@ class VideoPredictor:
             if config.flip:
                 image = torch.flip(image, dims=[-1])
                 given = None if given is None else torch.flip(given, dims=[-1])
-            with _autocast(device, config.amp):
+            with autocast(device, config.amp):
                 prob = core.step(image, given, new_ids if given is not None else None,
                                  last=num_frames is not None and index == num_frames - 1)
             prob = resize_probabilities(prob.float(), frame.output_shape)

@@ -29,6 +29,7 @@ import yaml
 
 from xmem.errors import XMemError
 from xmem.training.config_checks import STAGE_NAMES, validate
+from xmem.utils.precision import AmpSetting
 from xmem.utils.typed_config import ConfigError, build, merge_mappings, plain_data, read_yaml_mapping
 
 
@@ -140,8 +141,9 @@ class DataConfig:
 class RuntimeConfig:
     device: str = "auto"  # auto | cpu | cuda
     # mixed precision of the forward: CUDA float16 autocast + GradScaler (official), CPU bfloat16
-    # autocast (no scaler); weights, optimizer state and the loss stay float32
-    amp: bool = False
+    # autocast (no scaler); weights, optimizer state and the loss stay float32. "auto": on with CUDA
+    # or a CPU with native bfloat16, off elsewhere (xmem.utils.precision)
+    amp: AmpSetting = False
     num_workers: int = 0  # data-loading workers, total over all processes
     threads: int = 0  # torch CPU threads per process; 0 = leave torch's default
     log_every: int = 10  # iterations per log.csv row (averaged)

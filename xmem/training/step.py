@@ -7,7 +7,6 @@ gradient all-reduce then sees every parameter use of the iteration.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +15,7 @@ from torch import nn
 from xmem.training.batch import ClipOutput, TrainingBatch
 from xmem.training.losses import clip_iou, clip_loss
 from xmem.training.models import ModelKind
+from xmem.utils.precision import autocast
 
 
 class ClipModel(nn.Module):
@@ -64,17 +64,6 @@ class StepSettings:
     amp: bool = False  # mixed precision: CUDA float16 + gradient scaling, CPU bfloat16 (no scaling)
 
 
-def autocast_for(device_type: str, amp: bool):
-    """The autocast context of a training step: float16 on CUDA (with a GradScaler), bfloat16
-    on CPU (same exponent range as float32: no loss scaling needed), nothing when ``amp`` is
-    off. Only the forward runs inside it; weights, gradients and optimizer state stay float32,
-    and the loss terms cast their inputs to float32 (``losses.clip_loss``)."""
-    if not amp:
-        return contextlib.nullcontext()
-    dtype = torch.float16 if device_type == "cuda" else torch.bfloat16
-    return torch.autocast(device_type, dtype=dtype)
-
-
 def training_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -87,7 +76,9 @@ def training_step(
     """Forward + backward + update; returns the loss terms, IoU and the learning rate used."""
     lr = optimizer.param_groups[0]["lr"]
     device_type = batch.images.device.type
-    with autocast_for(device_type, settings.amp):
+    # only the forward runs under autocast; weights, gradients, optimizer state and the loss terms
+    # (losses.clip_loss casts its inputs) stay float32
+    with autocast(torch.device(device_type), settings.amp):
         output = model(batch, num_ref_frames=settings.num_ref_frames, generator=generator,
                        deep_update_prob=settings.deep_update_prob)
     terms = clip_loss(output, batch, settings.keep_fraction)  # float32 (it casts its inputs)

@@ -54,6 +54,7 @@ from xmem.training.stage_data import build_loader, build_stage_dataset
 from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, prepare_training_network, training_step
 from xmem.training.train_log import MetricsLog, truncate_log
 from xmem.utils.atomic import write_text_atomic
+from xmem.utils.precision import describe_precision, native_bf16, resolve_amp
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,6 @@ def resolve_device(requested: str, info: D.ProcessInfo) -> torch.device:
     if requested == "cpu" or not torch.cuda.is_available():
         return torch.device("cpu")
     return torch.device("cuda", info.local_rank)
-
-
-def _native_bf16() -> bool:
-    """Whether oneDNN has bfloat16 kernels on this CPU (else bf16 matmuls are emulated)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # private API of torch: assume yes when it is gone
-        return True
 
 
 def _seed_everything(seed: int) -> None:
@@ -167,10 +160,11 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=stage.lr,
                                   weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(stage), stage.lr_gamma)
-    amp = config.runtime.amp  # CUDA: float16 + GradScaler; CPU: bfloat16, no scaler (step.autocast_for)
-    if amp and device.type == "cpu" and not _native_bf16():
+    amp = resolve_amp(config.runtime.amp, device)  # CUDA: float16 + GradScaler; CPU: bfloat16, no scaler
+    if amp and device.type == "cpu" and not native_bf16():
         log.warning("runtime.amp: this CPU has no native bfloat16 (AVX512-BF16 / AMX); bf16 autocast is emulated "
-                    "and slower than float32 here (set runtime.amp: false)")
+                    "and slower than float32 here (set runtime.amp: auto or false)")
+    log.info("precision: %s (runtime.amp: %s)", describe_precision(amp, device), config.runtime.amp)
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     start = 0
     if state is not None:

@@ -45,10 +45,20 @@ def _dotted(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def _describe(hint: Any) -> str:
+    """A type hint in words, for error messages (``bool`` -> "true or false")."""
+    if hint is bool:
+        return "true or false"
+    if typing.get_origin(hint) is typing.Literal:
+        return " or ".join(repr(a) for a in typing.get_args(hint))
+    return getattr(hint, "__name__", str(hint))
+
+
 def convert(value: Any, hint: Any, key: str, source: str, none_is_empty: bool = False) -> Any:
     """``value`` checked (and, for float and tuple, converted) against the type ``hint``.
 
-    Supported hints: bool, int, float, str, Any, ``X | None``, ``tuple[X, ...]``, fixed-length
+    Supported hints: bool, int, float, str, Any, ``Literal[...]``, ``X | None``, unions (the first
+    alternative that fits), ``tuple[X, ...]``, fixed-length
     ``tuple[X, Y]``, ``dict[str, X]`` and nested config dataclasses (built with :func:`build`;
     ``none_is_empty``: a null section means "all defaults").
     """
@@ -58,7 +68,18 @@ def convert(value: Any, hint: Any, key: str, source: str, none_is_empty: bool = 
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return convert(value, inner[0], key, source, none_is_empty)
+        if len(inner) == 1:
+            return convert(value, inner[0], key, source, none_is_empty)
+        for option in inner:  # the first alternative the value fits (bool | Literal["auto"]: true, false, auto)
+            try:
+                return convert(value, option, key, source, none_is_empty)
+            except ConfigError:
+                continue
+        raise ConfigError(key, f"must be {' or '.join(_describe(a) for a in inner)}, got {value!r}", source)
+    if origin is typing.Literal:
+        if value not in args or isinstance(value, bool) != isinstance(args[0], bool):
+            raise ConfigError(key, f"must be one of {list(args)}, got {value!r}", source)
+        return value
     if dataclasses.is_dataclass(hint):
         return build(hint, value, source=source, prefix=key, none_is_empty=none_is_empty)
     if hint is Any:
