@@ -72,7 +72,8 @@ def test_long_table_holds_every_paper_and_measured_cell(config: dict, tmp_path: 
     # CPU profile: the memory a CPU run measures is named for what it is
     s1 = measured[measured["table"] == "tableS1_ltmax"]
     assert set(s1["metric"]) == {"J&F", "max_memory_store_MB", "FPS"}
-    assert set(s1.loc[s1["metric"] == "FPS", "hardware"]) == {"CPU, 1 torch thread per inference job (see Machine)"}
+    assert set(s1.loc[s1["metric"] == "FPS", "hardware"]) == {
+        "CPU, 1 torch thread per inference job (see Machine), inference.amp auto (each run's precision: protocol column)"}
     assert set(paper.loc[paper["metric"] == "FPS", "hardware"]) == {PAPER_HARDWARE}
 
 

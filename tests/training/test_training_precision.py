@@ -42,14 +42,6 @@ def test_channels_last_gradients_equal_nchw_to_float32_rounding():
                 if p.ndim == 4).is_contiguous(memory_format=torch.channels_last)
 
 
-def test_autocast_context_per_device():
-    assert not torch.is_autocast_enabled("cpu")
-    with autocast(CPU, True):
-        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
-    with autocast(CPU, False):
-        assert not torch.is_autocast_enabled("cpu")
-
-
 def test_training_memory_read_is_float32_under_autocast():
     g = torch.Generator().manual_seed(0)
     mk, qk = torch.randn(1, 16, 40, generator=g) * 3, torch.randn(1, 16, 30, generator=g) * 3

@@ -115,7 +115,21 @@ def test_union_takes_the_first_alternative_that_fits(value):
     assert build(WithChoice, {"amp": value}, source="c.yaml").amp == value
 
 
-@pytest.mark.parametrize("value", ["on", 1, None])
+@pytest.mark.parametrize("value", ["on", 1, 0, "true", None])
 def test_union_error_lists_every_alternative(value):
     with pytest.raises(ConfigError, match=r"c\.yaml: amp: must be true or false or 'auto'"):
         build(WithChoice, {"amp": value}, source="c.yaml")
+
+
+@dataclass(frozen=True)
+class WithMixedLiteral:
+    mode: Literal["x", True] = "x"
+
+
+@pytest.mark.parametrize(("value", "ok"), [("x", True), (True, True), (1, False), ("True", False)])
+def test_literal_matches_type_and_value(value, ok):
+    if ok:
+        assert build(WithMixedLiteral, {"mode": value}, source="c.yaml").mode == value
+    else:
+        with pytest.raises(ConfigError, match="mode: must be one of"):
+            build(WithMixedLiteral, {"mode": value}, source="c.yaml")

@@ -105,7 +105,7 @@ def load_job_network(job: GroupJob) -> SegmentationNetwork | None:
     return prepare_network(get_method(job.method).load(job.weights, device), device)
 
 
-def describe_hardware(device: str, amp: bool = False) -> str:
+def describe_hardware(device: str, amp: bool) -> str:
     """The hardware and precision FPS and memory were measured with (each run's ``hardware.txt``)."""
     precision = describe_precision(amp, torch.device(device))
     if device.startswith("cuda") and torch.cuda.is_available():
@@ -123,7 +123,7 @@ def run_group(job: GroupJob) -> list[RunRecord]:
     """Infer (or derive) and score every run of ``job``, then write its marker."""
     job.marker.unlink(missing_ok=True)
     network = load_job_network(job)
-    amp = resolve_amp(job.amp, torch.device(job.device))
+    amp = resolve_amp(job.amp, torch.device(job.device), "inference.amp")
     inferred: dict[int, RunSpec] = {}  # offset -> the Long-time Video run its shorter variants reuse
     records = []
     for run in job.runs:

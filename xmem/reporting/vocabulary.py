@@ -101,9 +101,14 @@ def metric_unit(metric: str) -> str:
 
 
 def measured_hardware(config: dict) -> str:
-    """Where the measured rows of a profile ran, e.g. "CPU, 1 torch thread per inference job"."""
+    """Where and in which precision the measured rows of a profile ran, e.g. "CPU, 1 torch thread per
+    inference job (see Machine)"; with ``inference.amp`` set: ", inference.amp auto (each run's
+    precision: protocol column)"."""
     device = str(config.get("device", "cpu"))
-    threads = int(config.get("inference", {}).get("threads", 1))
+    inference = config.get("inference", {})
+    threads = int(inference.get("threads", 1))
+    amp = inference.get("amp", False)
+    precision = "" if amp is False else f", inference.amp {str(amp).lower()} (each run's precision: protocol column)"
     if device == "cuda":
-        return "CUDA GPU (this profile; see Machine)"
-    return f"CPU, {threads} torch thread{'s' if threads != 1 else ''} per inference job (see Machine)"
+        return f"CUDA GPU (this profile; see Machine){precision}"
+    return f"CPU, {threads} torch thread{'s' if threads != 1 else ''} per inference job (see Machine){precision}"

@@ -54,7 +54,7 @@ from xmem.training.stage_data import build_loader, build_stage_dataset
 from xmem.training.step import ClipModel, StepSettings, freeze_batchnorm, prepare_training_network, training_step
 from xmem.training.train_log import MetricsLog, truncate_log
 from xmem.utils.atomic import write_text_atomic
-from xmem.utils.precision import describe_precision, native_bf16, resolve_amp
+from xmem.utils.precision import describe_precision, resolve_amp, uses_grad_scaler
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,12 @@ class _Run:
     info: D.ProcessInfo
     metrics: MetricsLog
     config_dict: dict[str, Any]
+    amp: bool  # runtime.amp resolved on this machine
+
+    @property
+    def precision(self) -> str:
+        """The precision of the forward, in words (run facts, training state)."""
+        return describe_precision(self.amp, self.device)
 
 
 def resolve_device(requested: str, info: D.ProcessInfo) -> torch.device:
@@ -113,7 +119,8 @@ def _write_run_config(run: _Run, source: str | None, resumed: bool) -> None:
     stage_seeds = {name: derive_seed(run.config.seed, i) for i, name in enumerate(run.config.stages)}
     facts = {"config_file": source, "world_size": run.info.world_size, "device": str(run.device),
              "seed": run.config.seed, "stage_init_seeds": stage_seeds, "torch": str(torch.__version__),
-             "resumed": resumed, "threads": torch.get_num_threads()}
+             "resumed": resumed, "threads": torch.get_num_threads(),
+             "precision": run.precision}
     facts["network_resolved"] = plain_data(get_model_kind(run.config.model).resolve_config(run.config.network).to_dict())
     text = yaml.safe_dump({**run.config_dict, "run": facts}, sort_keys=False)
     write_text_atomic(run.out_dir / "config.yaml", text)
@@ -128,6 +135,7 @@ def _save_state(run: _Run, stage_index: int, name: str, iteration: int, model: C
             scaler=scaler.state_dict() if scaler is not None else None, rng=capture_rng_state(),
             sampler={"seed": run.config.seed, "stage_index": stage_index, "next_iteration": iteration},
             config=run.config_dict, world_size=run.info.world_size,
+            precision=run.precision,
         )
     D.barrier(run.info)
 
@@ -160,12 +168,9 @@ def _run_stage(run: _Run, stage_index: int, name: str, stage: StageConfig, netwo
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=stage.lr,
                                   weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(stage), stage.lr_gamma)
-    amp = resolve_amp(config.runtime.amp, device)  # CUDA: float16 + GradScaler; CPU: bfloat16, no scaler
-    if amp and device.type == "cpu" and not native_bf16():
-        log.warning("runtime.amp: this CPU has no native bfloat16 (AVX512-BF16 / AMX); bf16 autocast is emulated "
-                    "and slower than float32 here (set runtime.amp: auto or false)")
-    log.info("precision: %s (runtime.amp: %s)", describe_precision(amp, device), config.runtime.amp)
-    scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
+    amp = run.amp
+    log.info("precision: %s (runtime.amp: %s)", run.precision, config.runtime.amp)
+    scaler = torch.amp.GradScaler(device.type) if uses_grad_scaler(amp, device) else None
     start = 0
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
@@ -235,6 +240,7 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
             torch.cuda.set_device(device)
         if config.runtime.threads:
             torch.set_num_threads(config.runtime.threads)
+        amp = resolve_amp(config.runtime.amp, device, "runtime.amp")
         state_path = out_dir / STATE_FILE
         state = None
         if state_path.is_file() and not resume:
@@ -247,6 +253,11 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
         if resume and state_path.is_file():
             state = load_training_state(state_path)
             _check_same_config(config_dict, state["config"], state_path)
+            now = describe_precision(amp, device)
+            if state.get("precision", now) != now:
+                log.warning("--resume: %s was trained in %s, continues in %s on this machine (runtime.amp: %s); the "
+                            "result will not equal an uninterrupted run", state_path, state["precision"], now,
+                            config.runtime.amp)
         elif resume:
             log.warning("%s: nothing to resume; starting from scratch", state_path)
         if info.is_main:
@@ -254,7 +265,7 @@ def run_training(config: TrainConfig, out_dir: str | Path, *, resume: bool = Fal
         D.barrier(info)
         reduce = lambda values: D.mean_over_processes(values, info, device)  # noqa: E731
         metrics = MetricsLog(out_dir, config.runtime.log_every, info.is_main, config.runtime.tensorboard, reduce)
-        run = _Run(config, out_dir, device, info, metrics, config_dict)
+        run = _Run(config, out_dir, device, info, metrics, config_dict, amp)
         start_stage = int(state["stage_index"]) if state is not None else 0
         if info.is_main:
             _write_run_config(run, config_source, state is not None)

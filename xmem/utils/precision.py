@@ -9,31 +9,63 @@ other CPUs, where oneDNN emulates bfloat16 and autocast is many times slower tha
 
 from __future__ import annotations
 
+import functools
+import logging
 from contextlib import nullcontext
 from typing import Literal, Union
 
 import torch
+
+log = logging.getLogger(__name__)
 
 AUTO = "auto"
 #: a precision setting as written in a config: true, false or "auto"
 AmpSetting = Union[bool, Literal["auto"]]
 
 
-def native_bf16() -> bool:
-    """Whether oneDNN has bfloat16 kernels on this CPU (else bf16 matmuls are emulated)."""
+def _cpu_flags() -> set[str]:
+    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # private API of torch: assume yes when it is gone
-        return True
+        with open("/proc/cpuinfo") as f:
+            return next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
+    except OSError:
+        return set()
 
 
-def resolve_amp(setting: AmpSetting, device: torch.device) -> bool:
-    """Whether autocast is on for ``setting`` on ``device`` (``"auto"``: CUDA, or a CPU with native bf16)."""
+@functools.cache
+def native_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX); without them oneDNN
+    emulates bf16 and autocast is slower than float32. Unknown (no probe works) counts as no.
+
+    Not ``torch.ops.mkldnn._is_mkldnn_bf16_supported()``: that is true on every AVX-512 CPU,
+    including those (Skylake-SP to Ice Lake) that only emulate bf16.
+    """
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if all(callable(probe) for probe in probes):
+        return any(bool(probe()) for probe in probes)
+    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_amp(setting: AmpSetting, device: torch.device, key: str = "amp") -> bool:
+    """Whether autocast is on for ``setting`` on ``device`` (``"auto"``: CUDA, or a CPU with native bf16).
+
+    An explicit ``true`` on a CPU without native bf16 is obeyed, with a warning naming ``key``
+    (the setting's config key) and the fix.
+    """
     if setting == AUTO:
         return device.type == "cuda" or (device.type == "cpu" and native_bf16())
     if not isinstance(setting, bool):
-        raise ValueError(f"precision setting must be true, false or {AUTO!r}, got {setting!r}")
+        raise ValueError(f"{key}: precision setting must be true, false or {AUTO!r}, got {setting!r}")
+    if setting and device.type == "cpu" and not native_bf16():
+        log.warning("%s: true, but this CPU has no native bfloat16 (AVX512-BF16 / AMX): bf16 autocast is emulated "
+                    "and slower than float32 here (set %s: auto or false)", key, key)
     return setting
+
+
+def uses_grad_scaler(enabled: bool, device: torch.device) -> bool:
+    """Whether a training step under this autocast needs loss scaling (float16 only: bfloat16 has
+    float32's exponent range)."""
+    return enabled and autocast_dtype(device) == torch.float16
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype:

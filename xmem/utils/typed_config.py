@@ -77,7 +77,7 @@ def convert(value: Any, hint: Any, key: str, source: str, none_is_empty: bool = 
                 continue
         raise ConfigError(key, f"must be {' or '.join(_describe(a) for a in inner)}, got {value!r}", source)
     if origin is typing.Literal:
-        if value not in args or isinstance(value, bool) != isinstance(args[0], bool):
+        if not any(type(value) is type(a) and value == a for a in args):  # 1 is not True, "1" is not 1
             raise ConfigError(key, f"must be one of {list(args)}, got {value!r}", source)
         return value
     if dataclasses.is_dataclass(hint):
