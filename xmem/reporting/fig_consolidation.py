@@ -34,6 +34,7 @@ from xmem.memory.config import MemoryConfig
 from xmem.memory.consolidation import Prototypes
 from xmem.methods import get_method
 from xmem.reporting.fig_common import Notes, new_figure, save_figure
+from xmem.utils.precision import describe_precision, resolve_amp
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +234,15 @@ def draw_consolidation(config: dict, out_png: Path, threads: int = 1, memory: Me
     video is long enough the figure says so, with the numbers. Returns the footnotes."""
     notes = Notes()
     inf = config["inference"]
+    device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
+    amp = resolve_amp(inf.get("amp", False), device, "inference.amp")  # as the Long-time Video runs
     inference = InferenceConfig(mem_every=mem_every or inf["mem_every_long"], size=inf["size"],
-                                memory=memory or xmem_memory(SEARCH_DATASETS[0], config))
+                                memory=memory or xmem_memory(SEARCH_DATASETS[0], config), amp=amp)
     m = inference.memory
     needed = frames_for_consolidation(m, inference.mem_every)
     notes.add(f"settings: r = {inference.mem_every}, T_min = {m.min_work_frames}, T_max = {m.max_work_frames}, "
-              f"P = {m.num_prototypes}, selection = {m.prototype_selection}, weights {xmem_weights(config)}")
-    device = torch.device("cuda" if config.get("device") == "cuda" and torch.cuda.is_available() else "cpu")
+              f"P = {m.num_prototypes}, selection = {m.prototype_selection}, {describe_precision(amp, device)}, "
+              f"weights {xmem_weights(config)}")
     searched = []
     network = None
     for code in SEARCH_DATASETS:
