@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import logging
 from contextlib import nullcontext
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: planning jobs read AmpSetting without it
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ def native_bf16() -> bool:
     Not ``torch.ops.mkldnn._is_mkldnn_bf16_supported()``: that is true on every AVX-512 CPU,
     including those (Skylake-SP to Ice Lake) that only emulate bf16.
     """
+    import torch
+
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     if all(callable(probe) for probe in probes):
         return any(bool(probe()) for probe in probes)
@@ -65,11 +68,15 @@ def resolve_amp(setting: AmpSetting, device: torch.device, key: str = "amp") -> 
 def uses_grad_scaler(enabled: bool, device: torch.device) -> bool:
     """Whether a training step under this autocast needs loss scaling (float16 only: bfloat16 has
     float32's exponent range)."""
+    import torch
+
     return enabled and autocast_dtype(device) == torch.float16
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype:
     """The autocast dtype of ``device``: float16 on CUDA (official), bfloat16 on CPU."""
+    import torch
+
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
@@ -77,6 +84,8 @@ def autocast(device: torch.device, enabled: bool):
     """``torch.autocast`` on ``device`` in :func:`autocast_dtype`, or a no-op context when not ``enabled``."""
     if not enabled:
         return nullcontext()
+    import torch
+
     return torch.autocast(device_type=device.type, dtype=autocast_dtype(device))
 
 
