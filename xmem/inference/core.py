@@ -151,9 +151,9 @@ class SegmentationEngine:
             self.num_objects = total_objects
 
         if is_memory_frame or deep_update:
-            value, hidden = self.network.encode_value(
-                image, feats.f16, self.sensory.hidden, prob[1:].unsqueeze(0), deep_update=deep_update
-            )
+            object_probs = prob[1:].unsqueeze(0)  # [1, num_objects, H, W]: background row dropped
+            value, hidden = self.network.encode_value(image=image, f16=feats.f16, hidden=self.sensory.hidden,
+                                                      masks=object_probs, deep_update=deep_update)
             if is_memory_frame:
                 self.memory.add(
                     _fp32(feats.key),
