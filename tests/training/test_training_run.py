@@ -52,6 +52,7 @@ def test_outputs_and_saved_network_reproduce_the_model(full_run):
     assert set(recorded["run"]["stage_init_seeds"]) == {"static", "main"}
     state = load_training_state(out / "checkpoint.pth")
     assert (state["stage"], state["iteration"], state["sampler"]["next_iteration"]) == ("main", 4, 4)
+    assert recorded["run"]["precision"] == state["precision"] == "float32"  # runtime.amp: false
     # in the layout the trainer runs the network in (channels-last), the same outputs bit for bit
     loaded = prepare_training_network(load_network(out / "network.pth"), torch.device("cpu")).eval()
     trained = full_run.network.eval()
@@ -89,6 +90,26 @@ def test_resume_reproduces_an_uninterrupted_run_bit_exactly(full_run, train_data
     assert not (tmp_path / "checkpoint.pth").exists() and not (tmp_path / "network_static.pth").exists()
     cols = ["stage", "iteration", "lr", "total", "ce", "dice", "iou"]
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "log.csv")[cols], pd.read_csv(full_run.out_dir / "log.csv")[cols])
+
+
+def test_resume_in_another_precision_warns(train_data, tmp_path, monkeypatch, caplog):
+    real_step = trainer_module.training_step
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "training_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(_config(train_data), tmp_path)  # float32
+    monkeypatch.setattr(trainer_module, "training_step", real_step)
+    with caplog.at_level("WARNING", logger=trainer_module.__name__):
+        run_training(_config(train_data, {"amp": True}), tmp_path, resume=True)  # bfloat16 from here on
+    assert "was trained in float32, continues in bfloat16 autocast" in caplog.text
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text())["run"]["precision"] == "bfloat16 autocast"
 
 
 def test_guard_rails(full_run, train_data, tmp_path):

@@ -49,10 +49,10 @@ def test_native_bf16_falls_back_to_the_cpu_flags(monkeypatch):
     monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
     precision.native_bf16.cache_clear()
     try:
-        monkeypatch.setattr(precision, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512bw"})  # Skylake-SP: emulated
+        monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f", "avx512bw"})  # Skylake-SP: emulated
         assert precision.native_bf16() is False
         precision.native_bf16.cache_clear()
-        monkeypatch.setattr(precision, "_cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+        monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
         assert precision.native_bf16() is True
     finally:
         precision.native_bf16.cache_clear()

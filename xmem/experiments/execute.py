@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import platform
 import shutil
 import time
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from xmem.inference.merge import merge_video
 from xmem.inference.stats import MEMORY_COLUMNS, merge_summaries, read_frame_stats, summarize_frames
 from xmem.methods import get_method
 from xmem.utils.atomic import atomic_path, write_text_atomic
+from xmem.utils.cpu import cpu_model
 from xmem.utils.precision import describe_precision, resolve_amp
 
 log = logging.getLogger(__name__)
@@ -110,13 +110,7 @@ def describe_hardware(device: str, amp: bool) -> str:
     precision = describe_precision(amp, torch.device(device))
     if device.startswith("cuda") and torch.cuda.is_available():
         return f"GPU {torch.cuda.get_device_name(torch.device(device))}, {precision}"
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"CPU {model}, {torch.get_num_threads()} torch thread(s), {precision}"
+    return f"CPU {cpu_model()}, {torch.get_num_threads()} torch thread(s), {precision}"
 
 
 def run_group(job: GroupJob) -> list[RunRecord]:

@@ -48,6 +48,7 @@ from xmem.reporting.vocabulary import (
 )
 from xmem.reporting.wall_time import WallTime, hms, wall_time
 from xmem.utils.atomic import write_text_atomic
+from xmem.utils.cpu import cpu_model
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +61,6 @@ NEAR_PAPER_POINTS = 5.0  # within this many points the measured number is "at th
 
 
 # --------------------------------------------------------------------------- inputs
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware", "processor\t: ")) and ":" in line:
-                name = line.split(":", 1)[1].strip()
-                if name and not name.isdigit():
-                    return name
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
 def _ram_gib() -> str:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -94,7 +83,7 @@ def machine_info(config: dict) -> dict[str, str]:
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     return {
-        "CPU": _cpu_model(),
+        "CPU": cpu_model(),
         "cores": f"{cores} ({usable} usable by this process)",
         "RAM": _ram_gib(),
         "OS": platform.platform(),

@@ -14,6 +14,8 @@ import logging
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Literal, Union
 
+from xmem.utils.cpu import cpu_flags
+
 if TYPE_CHECKING:  # torch is imported where it is used: planning jobs read AmpSetting without it
     import torch
 
@@ -22,15 +24,6 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 #: a precision setting as written in a config: true, false or "auto"
 AmpSetting = Union[bool, Literal["auto"]]
-
-
-def _cpu_flags() -> set[str]:
-    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
-    except OSError:
-        return set()
 
 
 @functools.cache
@@ -46,7 +39,7 @@ def native_bf16() -> bool:
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     if all(callable(probe) for probe in probes):
         return any(bool(probe()) for probe in probes)
-    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def resolve_amp(setting: AmpSetting, device: torch.device, key: str = "amp") -> bool:
