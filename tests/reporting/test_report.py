@@ -102,6 +102,19 @@ def test_claims_verdicts_on_crafted_tables() -> None:
     assert evidence[11] == "LTmax=500 LV3 FPS 20.0 > LTmax=10000 LV3 FPS 21.0: no"
 
 
+def test_selection_claim_compares_only_the_ps_run_for_both_selections() -> None:
+    """The P grid runs usage-based selection only (prototype_grid_selections), and the paper's rows
+    have no measured cells: neither may appear as a missing comparison."""
+    tables = crafted_tables()
+    tables["table6_consolidation"] = pd.concat([tables["table6_consolidation"], table(
+        row(MEASURED, "XMem", "Usage-based P = 7", **{"LV3 J&F": 45.0}),
+        row("paper", "XMem", "Usage-based P = 256", **{"LV3 J&F": 90.1}),
+        row("paper", "XMem", "Random P = 256", **{"LV3 J&F": 89.8}))], ignore_index=True)
+    evidence = {r.number: r.evidence for r in check_claims(tables, None)}[7]
+    assert "P = 7" not in evidence and "P = 256" not in evidence and "missing" not in evidence
+    assert "XMem Usage-based P = 128 LV3 J&F 51.0 >= XMem Random P = 128 LV3 J&F 52.0: no" in evidence
+
+
 def test_claims_supported_when_the_numbers_agree_with_the_paper() -> None:
     tables = crafted_tables()
     t1 = tables["table1_long_time_video"]

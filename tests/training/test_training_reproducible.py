@@ -48,10 +48,12 @@ def _killed_then_resumed(data: Path, out: Path, kill_when, extra: tuple[str, ...
         deadline = time.monotonic() + 240
         while not kill_when(out) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
+        reached = kill_when(out)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert reached, "the run did not reach the kill point within 240 s (a heavily loaded machine?)"
     assert (out / "checkpoint.pth").is_file() and not (out / "network.pth").exists()
     _train(data, out, extra, resume=True)
 

@@ -171,8 +171,10 @@ def claim_selection(c: Context, memory: dict) -> list[Comparison]:
     out = []
     for p in counts:
         for other in ("Random", "K-means centroid"):
-            out += c.pairs(T6, ("XMem", f"Usage-based P = {p}"), ("XMem", f"{other} P = {p}"), [("LV3", "J&F")],
-                           mechanisms={"LV3": c.consolidations("LV3")})
+            left, right = ("XMem", f"Usage-based P = {p}"), ("XMem", f"{other} P = {p}")
+            if not (c.m.has_row(T6, *left) and c.m.has_row(T6, *right)):
+                continue  # a P this profile does not run for both selections (paper-only rows, the P grid's selections)
+            out += c.pairs(T6, left, right, [("LV3", "J&F")], mechanisms={"LV3": c.consolidations("LV3")})
     return out
 
 
