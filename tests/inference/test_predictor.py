@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -95,6 +96,34 @@ def test_track_equals_xmem_infer_on_the_same_video(network, tmp_path):
         assert np.array_equal(r.mask, read_index_mask(tmp_path / "out" / "v" / f"{r.index:05d}.png"))
     stats = pd.read_csv(tmp_path / "stats" / "v.csv")
     assert stats["memory_bytes"].tolist() == [r.memory.memory_bytes for r in results] == frames["memory_bytes"].tolist()
+
+
+def test_max_frames_stops_a_run_where_a_full_run_would_be(network, tmp_path):
+    """A cut run processes the first frames exactly as the full run does (the video's length still
+    sets the schedule: its last processed frame is memorised like any other), then stops."""
+    root = tmp_path / "data"
+    for t in range(T):
+        rgb, mask = squares(t)
+        (root / "JPEGImages" / "v").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(root / "JPEGImages" / "v" / f"{t:05d}.png")
+        if t == 0:
+            write_index_mask(root / "Annotations" / "v" / f"{t:05d}.png", mask)
+    full = InferenceConfig(size=-1, mem_every=2)
+    prepared = VideoPredictor(network, full).network
+    tables = {}
+    for name, config in (("full", full), ("cut", dataclasses.replace(full, max_frames=5))):
+        tables[name] = run_videos(prepared, list_videos("generic", root), config, tmp_path / name,
+                                  tmp_path / f"{name}_stats", torch.device("cpu"), progress=False)
+    cut, full_rows = tables["cut"], tables["full"].iloc[:5]
+    assert cut["frame_index"].tolist() == [0, 1, 2, 3, 4] and len(tables["full"]) == T
+    assert cut["is_memory_frame"].tolist() == full_rows["is_memory_frame"].tolist() == [True, False, True, False, True]
+    assert cut["memory_bytes"].tolist() == full_rows["memory_bytes"].tolist()
+    assert sorted(p.name for p in (tmp_path / "cut" / "v").iterdir()) == [f"{t:05d}.png" for t in range(5)]
+    for t in range(5):
+        assert np.array_equal(read_index_mask(tmp_path / "cut" / "v" / f"{t:05d}.png"),
+                              read_index_mask(tmp_path / "full" / "v" / f"{t:05d}.png"))
+    with pytest.raises(XMemError, match="max_frames"):
+        InferenceConfig(max_frames=0)
 
 
 def test_public_names_are_exported_lazily():

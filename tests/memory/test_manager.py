@@ -1,5 +1,6 @@
 """MemoryController: working memory, consolidation, long-term memory, eviction and strategies."""
 
+import copy
 import logging
 import math
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ import pytest
 import torch
 
 from xmem.memory.config import MemoryConfig
-from xmem.memory.manager import MemoryController
+from xmem.memory.manager import MemoryController, _DerivedTensors
 
 CK, CV, H, W = 8, 4, 2, 3
 HW = H * W
@@ -302,6 +303,26 @@ def test_eviction_with_several_object_groups_keeps_values_aligned(potentiation):
     assert out.shape == (3, CV, H, W)
     for obj in range(3):
         torch.testing.assert_close(out[obj].flatten(1), expected_values(frames, table, query.flatten(2)[0], obj))
+
+
+@pytest.mark.parametrize("top_k", [None, 3])  # dense readout / top-k table readout
+def test_reads_see_every_memory_change(top_k):
+    # The reader reuses concatenations and value tables between memory changes; every read must
+    # equal the read of a copy that builds them anew, across additions, late object groups,
+    # consolidations and evictions (reading twice per frame: a non-memory frame, then a memory frame).
+    config = MemoryConfig(min_work_frames=2, max_work_frames=3, num_prototypes=4, max_long_term_elements=14,
+                          top_k=top_k)
+    manager = MemoryController(config)
+    frames = make_video(24, objects_at=lambda t: 1 + (t >= 4) + (t >= 9), seed=2)
+    manager.add(frames[0].key, frames[0].shrinkage, frames[0].value, frames[0].ids, selection=frames[0].selection)
+    for f in frames[1:]:
+        for _ in range(2):
+            rebuilt = copy.deepcopy(manager)
+            rebuilt._derived = _DerivedTensors()
+            expected = rebuilt.read(f.key, f.selection)
+            assert torch.equal(manager.read(f.key, f.selection), expected)
+        manager.add(f.key, f.shrinkage, f.value, f.ids, selection=f.selection)
+    assert manager.num_consolidations > 5 and manager.num_evicted > 0 and manager.num_objects == 3
 
 
 # ---------------------------------------------------------------- prototype selection variants

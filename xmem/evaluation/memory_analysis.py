@@ -19,13 +19,17 @@ import pandas as pd
 from xmem.errors import XMemError
 from xmem.inference.stats import check_frame_stats
 
+#: paper §4.1: memory growth is measured between processed frames 100 and 200
+GROWTH_START, GROWTH_END = 100, 200
+
 
 def _memory_column(group: pd.DataFrame) -> str:
     """``cuda_allocated_bytes`` when the video has any value in it, else ``memory_bytes``."""
     return "cuda_allocated_bytes" if group["cuda_allocated_bytes"].notna().any() else "memory_bytes"
 
 
-def memory_increase_per_frame(log: pd.DataFrame, start_frame: int = 100, end_frame: int = 200) -> pd.DataFrame:
+def memory_increase_per_frame(log: pd.DataFrame, start_frame: int = GROWTH_START,
+                              end_frame: int = GROWTH_END) -> pd.DataFrame:
     """Average memory increase per frame between two processed frames, per video.
 
     ``(mem[end_frame] - mem[start_frame]) / (end_frame - start_frame)`` with ``mem`` taken

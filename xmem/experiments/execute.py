@@ -128,7 +128,7 @@ def run_group(job: GroupJob) -> list[RunRecord]:
         source = inferred.get(run.run.offset) if is_long(run.run.dataset) else None
         if source is None:
             _infer(job, network, run, amp)
-            if is_long(run.run.dataset):
+            if is_long(run.run.dataset) and run.config.max_frames is None:  # a cut run is no one's prefix
                 inferred[run.run.offset] = run
         else:
             derive_prefix_run(source, run)

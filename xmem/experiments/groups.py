@@ -93,6 +93,7 @@ def run_spec(run: Run, config: dict) -> RunSpec:
         method = get_method(model_method(run.model))
         inference = inference_config(run, config, method.memory)
         method.check(inference.memory)
+        scorable = scorable and inference.max_frames is None  # a cut run has no masks after its last frame
     return RunSpec(run, layout.ref, inference, RunPaths.of(config["results"], run), save,
                    layout.evaluation if scorable else None, server=layout.server and not scorable)
 

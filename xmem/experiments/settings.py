@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xmem.errors import XMemError
+from xmem.evaluation.memory_analysis import GROWTH_END
 from xmem.experiments.element_counts import element_counts, key_stride
 from xmem.experiments.paths import Run
 from xmem.inference.config import InferenceConfig
@@ -27,26 +28,31 @@ MULTISCALE_PREFIX = "ms_"  # its member runs
 #: paper 600: "uses 600p videos")
 HIRES = "hires"
 #: Fig. 1 (left): a method's memory growth at its native insertion before any limiting — no
-#: frame cap and r = ``mem_every_short`` (5, STCN's and XMem's default) even on Long-time Video
+#: frame cap and r = ``mem_every_short`` (5, STCN's and XMem's default) even on Long-time Video.
+#: Only its memory statistics up to frame GROWTH_END are read, so it stops after that frame and
+#: one more (GROWTH_END must not be the last processed frame, which is never memorised).
 NATIVE_INSERTION = "native_insertion"
+NATIVE_INSERTION_FRAMES = GROWTH_END + 2
 
 
 @dataclass(frozen=True)
 class Setting:
     """Changes to a method's defaults: ``memory`` holds :class:`MemoryConfig` field overrides
     (as sorted (name, value) pairs, so that a setting is hashable); ``deep_update_every`` is
-    :attr:`InferenceConfig.deep_update_every` (-1 = with every memory frame)."""
+    :attr:`InferenceConfig.deep_update_every` (-1 = with every memory frame); ``max_frames`` is
+    :attr:`InferenceConfig.max_frames` (a run read for its statistics only: not scored)."""
 
     memory: tuple[tuple[str, Any], ...] = ()
     deep_update_every: int = -1
+    max_frames: int | None = None
 
     @classmethod
-    def of(cls, deep_update_every: int = -1, **memory: Any) -> "Setting":
+    def of(cls, deep_update_every: int = -1, max_frames: int | None = None, **memory: Any) -> "Setting":
         names = {f.name for f in dataclasses.fields(MemoryConfig)}
         unknown = set(memory) - names
         if unknown:
             raise XMemError(f"setting overrides unknown memory options {sorted(unknown)}")
-        return cls(tuple(sorted(memory.items())), deep_update_every)
+        return cls(tuple(sorted(memory.items())), deep_update_every, max_frames)
 
     def apply(self, memory: MemoryConfig) -> MemoryConfig:
         return dataclasses.replace(memory, **dict(self.memory))
@@ -68,7 +74,7 @@ SETTINGS: dict[str, Setting] = {
     "deep_every_frame": Setting.of(deep_update_every=1),
     "deep_never": Setting.of(deep_update_every=0),
     "unbounded": Setting.of(strategy="no_long_term"),  # STCN without the 50-frame cap (Fig. S7)
-    NATIVE_INSERTION: Setting.of(strategy="no_long_term"),  # ... and at its own r (Fig. 1 left, see mem_every)
+    NATIVE_INSERTION: Setting.of(strategy="no_long_term", max_frames=NATIVE_INSERTION_FRAMES),  # r: see mem_every
 }
 PROTOTYPE_SELECTIONS: tuple[str, ...] = PrototypeSelection.__args__  # type: ignore[attr-defined]
 #: grid settings of Tables 6 / S1 and Fig. S7, named by their value: "<selection>_p<P>", "ltmax<LT_max>"
@@ -186,4 +192,4 @@ def inference_config(run: Run, config: dict, defaults: MemoryConfig) -> Inferenc
         return InferenceConfig(mem_every=r, mem_offset=run.offset, size=inf["hires_size"], memory=memory)
     setting = setting_of(run.setting)
     return InferenceConfig(mem_every=r, mem_offset=run.offset, deep_update_every=setting.deep_update_every,
-                           size=inf["size"], memory=setting.apply(memory))
+                           size=inf["size"], memory=setting.apply(memory), max_frames=setting.max_frames)

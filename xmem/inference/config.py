@@ -23,6 +23,9 @@ class InferenceConfig:
         memory: working / long-term memory settings.
         amp: mixed precision (bf16 on CPU, fp16 on CUDA).
         flip: process horizontally mirrored frames (multi-scale / flip evaluation).
+        max_frames: process only each video's first ``max_frames`` frames (None = all), for runs
+            read only for their per-frame statistics; the video's length still sets the memory
+            schedule, so the processed frames are those of a full run. Not scorable.
     """
 
     mem_every: int = 5
@@ -32,6 +35,7 @@ class InferenceConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     amp: bool = False
     flip: bool = False
+    max_frames: int | None = None
 
     def __post_init__(self) -> None:
         if self.mem_every < 1:
@@ -40,6 +44,8 @@ class InferenceConfig:
             raise XMemError(f"--mem-offset must be in [0, --mem-every) = [0, {self.mem_every}) (got {self.mem_offset})")
         if self.deep_update_every < -1:
             raise XMemError(f"--deep-update-every must be -1 (with memory frames), 0 (never) or > 0 (got {self.deep_update_every})")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise XMemError(f"max_frames must be >= 1 or None for every frame (got {self.max_frames})")
         if self.size == 0 or self.size < -1:
             raise XMemError(f"--size must be a positive number of pixels or -1 for native resolution (got {self.size})")
 

@@ -14,6 +14,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -108,7 +109,8 @@ def run_video(
         probs = ProbabilityWriter(probs_dir) if probs_dir is not None else None
         results = predictor.track_frames(prefetch_frames(video, config.size), len(video.frames),
                                          ignore_ids=video.ignore_ids, consolidation_observer=consolidation_observer)
-        for result in tqdm(results, total=len(video.frames), desc=video.name, disable=not show_progress(progress), leave=False,
+        processed = len(video.frames) if config.max_frames is None else min(config.max_frames, len(video.frames))
+        for result in tqdm(islice(results, processed), total=processed, desc=video.name, disable=not show_progress(progress), leave=False,
                            unit="frame"):
             stats.add(result)
             if video.frames[result.index].save:

@@ -20,10 +20,11 @@ from xmem.memory.similarity import (
     anisotropic_l2_similarity,
     readout,
     softmax_affinity,
-    sparse_readout,
+    table_readout,
     topk_softmax,
     usage_from_affinity,
     usage_from_topk,
+    value_table,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,27 @@ def _cat(tensors: list[Tensor | None], dim: int) -> Tensor | None:
     if len(present) != len(tensors):
         raise ValueError("cannot mix stores with and without this term")
     return torch.cat(present, dim)
+
+
+class _DerivedTensors:
+    """Tensors derived from the stores' tensors (concatenations, transposed tables), rebuilt only
+    when a source tensor was replaced: a frame that is not a memory frame reads them as they were.
+
+    Valid because the stores never change a tensor in place (every change makes a new tensor,
+    :mod:`xmem.memory.kv_store`), so a source that is still the same object still holds the same
+    values; holding the sources keeps their ids from being reused while an entry lives.
+    """
+
+    def __init__(self):
+        self._entries: dict[str, tuple[tuple, object]] = {}
+
+    def get(self, name: str, sources: tuple[Tensor | None, ...], build: Callable[[], object]):
+        entry = self._entries.get(name)
+        if entry is not None and len(entry[0]) == len(sources) and all(a is b for a, b in zip(entry[0], sources)):
+            return entry[1]
+        derived = build()
+        self._entries[name] = (sources, derived)
+        return derived
 
 
 class MemoryController:
@@ -60,6 +82,7 @@ class MemoryController:
         self.consolidation_observer = consolidation_observer
         self._generator = torch.Generator().manual_seed(c.seed)
         self._warned_fifo = False
+        self._derived = _DerivedTensors()
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -92,8 +115,13 @@ class MemoryController:
         long_on = self.long is not None and self.long.engaged
         n_long = self.long.size if long_on else 0
         stores = [self.long, self.work] if long_on else [self.work]
+        keys = tuple(s.key for s in stores)
+        shrinkages = tuple(s.shrinkage for s in stores)
         similarity = anisotropic_l2_similarity(
-            _cat([s.key for s in stores], -1), _cat([s.shrinkage for s in stores], -1), qk, qe
+            self._derived.get("key", keys, lambda: _cat(list(keys), -1)),
+            self._derived.get("shrinkage", shrinkages, lambda: _cat(list(shrinkages), -1)),
+            qk,
+            qe,
         )  # [1, n_long + n_work, HW]
 
         outputs = []
@@ -106,16 +134,18 @@ class MemoryController:
             sims.append(similarity[:, similarity.shape[1] - group.size :])
             values.append(group.values)
             group_similarity = torch.cat(sims, 1)
-            memory_value = torch.cat(values, -1)
+            sources = tuple(values)
             n_mem = group_similarity.shape[1]
             if self.config.top_k is not None and self.config.top_k < n_mem:
                 # top-k read from the k non-zeros per query: no dense [N, HW] affinity
                 weights, rows = topk_softmax(group_similarity, self.config.top_k)
                 usage = usage_from_topk(weights, rows, n_mem)[0] if gi == 0 else None
-                outputs.append(sparse_readout(weights, rows, memory_value))
+                table = self._derived.get(f"table{gi}", sources, lambda: value_table(torch.cat(sources, -1)))
+                outputs.append(table_readout(weights, rows, table, group.values.shape[0]))
             else:
                 affinity = softmax_affinity(group_similarity, self.config.top_k)
                 usage = usage_from_affinity(affinity)[0] if gi == 0 else None
+                memory_value = self._derived.get(f"value{gi}", sources, lambda: torch.cat(sources, -1))
                 outputs.append(readout(affinity, memory_value))
             if usage is not None:  # group 0 spans every key of both stores
                 self.work.record_usage(usage[n_long:])

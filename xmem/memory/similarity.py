@@ -144,6 +144,38 @@ def topk_softmax(similarity: Tensor, top_k: int) -> tuple[Tensor, Tensor]:
     return kept.softmax(dim=1), rows
 
 
+def value_table(memory_value: Tensor) -> Tensor:
+    """Memory values as the row table that ``table_readout`` gathers from.
+
+    Args:
+        memory_value: [O, CV, N]
+
+    Returns:
+        [N, O*CV], contiguous: row n holds every object's value of memory element n.
+    """
+    o, cv, n = memory_value.shape
+    return memory_value.reshape(o * cv, n).t().contiguous()
+
+
+def table_readout(weights: Tensor, rows: Tensor, table: Tensor, num_objects: int) -> Tensor:
+    """``sparse_readout`` of one top-k affinity over every object's values, from ``value_table``.
+
+    A memory that did not change since the last frame keeps its table, so a reader can build
+    the table once per memory update instead of once per frame (the transposition copies all
+    N x O*CV values, more work than the k-term sums themselves).
+
+    Args:
+        weights, rows: [1, k, M] (from ``topk_softmax``)
+        table: [N, O*CV] (``value_table``)
+
+    Returns:
+        [O, CV, M] in the table's dtype (lower-precision weights are cast to it)
+    """
+    out = F.embedding_bag(rows[0].t(), table, per_sample_weights=weights[0].to(table.dtype).t().contiguous(),
+                          mode="sum")  # [M, O*CV]
+    return out.t().reshape(num_objects, -1, out.shape[0])
+
+
 def sparse_readout(weights: Tensor, rows: Tensor, memory_value: Tensor) -> Tensor:
     """``readout`` for a top-k affinity given by its non-zeros (from ``topk_softmax``).
 
@@ -160,12 +192,9 @@ def sparse_readout(weights: Tensor, rows: Tensor, memory_value: Tensor) -> Tenso
         [max(B, B_value), CV, M] in memory_value's dtype (under autocast the weights may be
         lower precision than the stored values; they are cast to the values' dtype)
     """
+    if weights.shape[0] == 1:  # one affinity, one or several value sets
+        return table_readout(weights, rows, value_table(memory_value), memory_value.shape[0])
     weights = weights.to(memory_value.dtype)
-    if weights.shape[0] == 1 and memory_value.shape[0] > 1:  # one affinity, several value sets
-        o, cv, n = memory_value.shape
-        table = memory_value.reshape(o * cv, n).t().contiguous()  # [N, O*CV]
-        out = F.embedding_bag(rows[0].t(), table, per_sample_weights=weights[0].t().contiguous(), mode="sum")
-        return out.t().reshape(o, cv, -1)
     values = memory_value.expand(weights.shape[0], -1, -1)
     outputs = [
         F.embedding_bag(r.t(), v.t().contiguous(), per_sample_weights=w.t().contiguous(), mode="sum").t()

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from xmem.evaluation.memory_analysis import memory_increase_per_frame
+from xmem.evaluation.memory_analysis import GROWTH_END, GROWTH_START, memory_increase_per_frame
 from xmem.experiments.paths import Run, RunPaths
 from xmem.experiments.profile import inputs_unavailable, run_availability
 from xmem.reporting.run_results import RunResults, mean_std
@@ -144,7 +144,7 @@ class MemoryGrowth:
 
     @property
     def paper_window(self) -> bool:
-        return all(w == (100, 200) for w in self.windows)
+        return all(w == (GROWTH_START, GROWTH_END) for w in self.windows)
 
     def describe(self) -> str:
         spans = sorted(set(self.windows))
@@ -152,7 +152,7 @@ class MemoryGrowth:
         return f"{self.bytes_per_frame:.0f} B/frame over {self.videos} video(s), frames {text}"
 
 
-def growth_window(num_frames: int, start: int = 100, end: int = 200) -> tuple[int, int]:
+def growth_window(num_frames: int, start: int = GROWTH_START, end: int = GROWTH_END) -> tuple[int, int]:
     """The paper's window (start, end) if the video has frame ``end``; otherwise the largest
     window of at most ``end - start`` processed frames that ends at the last frame."""
     if num_frames > end:
