@@ -126,15 +126,13 @@ class MemoryController:
 
         outputs = []
         for gi, group in enumerate(self.work.groups):
-            sims, values = [], []
-            if long_on and gi < self.long.num_groups:
-                n = self.long.group_size(gi)
-                sims.append(similarity[:, n_long - n : n_long])
-                values.append(self.long.groups[gi].values)
-            sims.append(similarity[:, similarity.shape[1] - group.size :])
-            values.append(group.values)
-            group_similarity = torch.cat(sims, 1)
-            sources = tuple(values)
+            n_in_long = self.long.group_size(gi) if long_on and gi < self.long.num_groups else 0
+            work_start = similarity.shape[1] - group.size  # the group's keys: its last n_in_long long-term
+            if n_in_long and work_start != n_long:          # ones and its last group.size working ones
+                group_similarity = torch.cat([similarity[:, n_long - n_in_long : n_long], similarity[:, work_start:]], 1)
+            else:  # adjacent (every group that spans the working memory): a view, no copy
+                group_similarity = similarity[:, (n_long - n_in_long if n_in_long else work_start) :]
+            sources = (self.long.groups[gi].values, group.values) if n_in_long else (group.values,)
             n_mem = group_similarity.shape[1]
             if self.config.top_k is not None and self.config.top_k < n_mem:
                 # top-k read from the k non-zeros per query: no dense [N, HW] affinity
