@@ -29,8 +29,9 @@ MULTISCALE_PREFIX = "ms_"  # its member runs
 HIRES = "hires"
 #: Fig. 1 (left): a method's memory growth at its native insertion before any limiting — no
 #: frame cap and r = ``mem_every_short`` (5, STCN's and XMem's default) even on Long-time Video.
-#: Only its memory statistics up to frame GROWTH_END are read, so it stops after that frame and
-#: one more (GROWTH_END must not be the last processed frame, which is never memorised).
+#: Only its memory statistics up to frame GROWTH_END are read, so it stops after frame GROWTH_END + 1
+#: (one frame of margin); the video's length still sets the schedule (InferenceConfig.max_frames), so
+#: the frames it processes are those of a full run.
 NATIVE_INSERTION = "native_insertion"
 NATIVE_INSERTION_FRAMES = GROWTH_END + 2
 
