@@ -77,15 +77,20 @@ def test_frames_before_the_prompt_are_background(network):
     assert not results[0].mask.any() and results[0].mask.shape == (H, W) and results[0].memory is None
 
 
-def test_track_equals_xmem_infer_on_the_same_video(network, tmp_path):
-    """The runner (xmem infer) and the API give the same masks and memory: one loop."""
-    root = tmp_path / "data"
+def write_squares_video(root: Path) -> Path:
+    """The ``squares`` video as a generic dataset under ``root`` (video "v", prompt on frame 0)."""
+    (root / "JPEGImages" / "v").mkdir(parents=True)
     for t in range(T):
         rgb, mask = squares(t)
-        (root / "JPEGImages" / "v").mkdir(parents=True, exist_ok=True)
         Image.fromarray(rgb).save(root / "JPEGImages" / "v" / f"{t:05d}.png")
         if t == 0:
             write_index_mask(root / "Annotations" / "v" / f"{t:05d}.png", mask)
+    return root
+
+
+def test_track_equals_xmem_infer_on_the_same_video(network, tmp_path):
+    """The runner (xmem infer) and the API give the same masks and memory: one loop."""
+    root = write_squares_video(tmp_path / "data")
     config = InferenceConfig(size=-1, mem_every=3)
     predictor = VideoPredictor(network, config)
     frames = run_videos(predictor.network, list_videos("generic", root), config, tmp_path / "out",
@@ -101,13 +106,7 @@ def test_track_equals_xmem_infer_on_the_same_video(network, tmp_path):
 def test_max_frames_stops_a_run_where_a_full_run_would_be(network, tmp_path):
     """A cut run processes the first frames exactly as the full run does (the video's length still
     sets the schedule: its last processed frame is memorised like any other), then stops."""
-    root = tmp_path / "data"
-    for t in range(T):
-        rgb, mask = squares(t)
-        (root / "JPEGImages" / "v").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rgb).save(root / "JPEGImages" / "v" / f"{t:05d}.png")
-        if t == 0:
-            write_index_mask(root / "Annotations" / "v" / f"{t:05d}.png", mask)
+    root = write_squares_video(tmp_path / "data")
     full = InferenceConfig(size=-1, mem_every=2)
     prepared = VideoPredictor(network, full).network
     tables = {}

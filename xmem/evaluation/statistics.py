@@ -16,7 +16,6 @@ integers that do not overflow; ``official_uint8=True`` reproduces the wrap-aroun
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -39,16 +38,15 @@ def decay_bin_edges(n_frames: int, n_bins: int = DECAY_BINS, *, official_uint8: 
     With ``official_uint8`` the edges are cast to uint8 like the official tool (wrapping
     modulo 256 for sequences with more than 256 evaluated frames).
     """
-    edges = np.round(np.linspace(1, n_frames, n_bins + 1) + 1e-10) - 1
-    if official_uint8:
-        return np.mod(edges.astype(np.int64), 256)
-    return edges.astype(np.int64)
+    positions = np.linspace(1, n_frames, n_bins + 1)  # 1-based frame positions of the edges
+    edges = np.floor(positions + (0.5 + 1e-10)).astype(np.int64) - 1  # halves round up
+    return np.mod(edges, 256) if official_uint8 else edges
 
 
 def _nanmean(values: np.ndarray) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        return float(np.nanmean(values)) if values.size else float("nan")
+    """Mean over the non-NaN entries; NaN when there are none (no warning)."""
+    present = values[~np.isnan(values)]
+    return float(present.mean()) if present.size else float("nan")
 
 
 def decay(values: np.ndarray, n_bins: int = DECAY_BINS, *, official_uint8: bool = False) -> float:
