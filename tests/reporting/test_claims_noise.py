@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from xmem.experiments.paths import Run
 from xmem.experiments.plan import ABLATION_REFERENCE
-from xmem.reporting.claim_evidence import claim_noise, video_scores, window_consolidations
+from xmem.experiments.plan import build_tables
+from xmem.reporting.claim_evidence import FPS_NOISE_CELL, claim_noise, fps_spread, video_scores, window_consolidations
 from xmem.reporting.claim_model import (
-    NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, WITHIN_NOISE, Comparison, Evidence, Mechanism, Noise,
+    NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, WITHIN_NOISE, Comparison, Evidence, FpsSpread, Mechanism, Noise,
     consolidations_key, eviction_key, memory_frames_key, verdict,
 )
 from xmem.reporting.claims import check_claims
@@ -172,3 +174,38 @@ def test_noise_comes_from_the_profile() -> None:
     assert claim_noise({"profile": "synthetic", "claims": {"recipe_seed_sd": 1.3}}).recipe_seed_sd == 1.3
     assert claim_noise({"profile": "smoke", "claims": {"recipe_seed_sd": None}}).recipe_seed_sd is None
     assert claim_noise({"profile": "paper"}).recipe_seed_sd is None
+
+
+# --------------------------------------------------------------------------- speed noise
+def ltmax_fps_tables(small: float, large: float) -> dict[str, pd.DataFrame]:
+    return {"tableS1_ltmax": frame(*[{"source": M, "method": "XMem", "setting": f"LTmax={n}", "LV3 FPS": fps}
+                                     for n, fps in ((56, small), (2222, large))])}
+
+
+def test_a_speed_difference_inside_the_fps_spread_is_within_noise() -> None:
+    spread = FpsSpread(1.5, 3, "XMem's LV3 FPS in Table 1")
+    close = by_number(check_claims(ltmax_fps_tables(39.0, 40.0), evidence=Evidence(fps_spread=spread)))[11]
+    assert close.verdict == WITHIN_NOISE
+    assert close.evidence == ("LTmax=56 LV3 FPS 39.0 > LTmax=2222 LV3 FPS 40.0: within noise (difference -1.0, "
+                              "spread 1.5 std of XMem's LV3 FPS in Table 1 over 3 offsets)")
+    assert by_number(check_claims(ltmax_fps_tables(39.0, 41.0), evidence=Evidence(fps_spread=spread)))[11].verdict \
+        == NOT_SUPPORTED
+    assert by_number(check_claims(ltmax_fps_tables(42.0, 40.0), evidence=Evidence(fps_spread=spread)))[11].verdict \
+        == SUPPORTED
+    assert by_number(check_claims(ltmax_fps_tables(39.0, 40.0)))[11].verdict == NOT_SUPPORTED  # no spread: exact
+
+
+def test_fps_spread_is_the_std_over_the_offsets_of_the_table1_cell(tmp_path: Path) -> None:
+    config = yaml.safe_load((Path(__file__).parents[2] / "config" / "config.yaml").read_text())
+    tables = build_tables(config)
+    results = RunResults(tmp_path)
+    cell = [c for r in tables[FPS_NOISE_CELL.table].rows if (r.method, r.setting) == ("XMem", "")
+            for c in r.cells if c.dataset == "LV3" and c.kind == "score"][0]
+    assert len(cell.runs) == 3
+    assert fps_spread(results, tables) is None  # nothing run yet
+    for run, seconds in zip(cell.runs, (100.0, 125.0, 80.0)):  # 4,000 frames: 40, 32 and 50 FPS
+        path = results.paths(run).summary
+        path.parent.mkdir(parents=True)
+        pd.DataFrame({"video": ["v"], "frames": [4000], "process_seconds": [seconds]}).to_csv(path, index=False)
+    spread = fps_spread(results, tables)
+    assert spread.runs == 3 and spread.std == pytest.approx(float(np.std([40.0, 32.0, 50.0], ddof=1)))

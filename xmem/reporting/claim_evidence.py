@@ -8,6 +8,8 @@
   over a video's objects, then over the row's runs), for the "why" sentence;
 * on Long-time Video, a row's per-frame J (``scores/per-frame_results.csv``) split by whether
   the object is in the ground-truth frame (:mod:`xmem.reporting.visibility`), for the same sentence;
+* the noise of a speed comparison: the std of XMem's LV3 FPS over the offsets of its Table 1
+  cell (each run's ``stats/summary.csv``), for Table S1's speed claim;
 * the noise model: ``claims.recipe_seed_sd`` of the profile.
 
 Every count is None when its run has no statistics (not run in the profile, or written before
@@ -31,7 +33,7 @@ from xmem.errors import XMemError
 from xmem.evaluation.results import PER_FRAME_CSV
 from xmem.experiments.datasets import dataset_layout
 from xmem.reporting.claim_model import (
-    WINDOW_CONSOLIDATIONS_KEY, Evidence, Noise, RowRef, consolidations_key, eviction_key, memory_frames_key,
+    WINDOW_CONSOLIDATIONS_KEY, Evidence, FpsSpread, Noise, RowRef, consolidations_key, eviction_key, memory_frames_key,
 )
 from xmem.reporting.fig_common import growth_window
 from xmem.reporting.run_results import RunResults
@@ -150,12 +152,29 @@ def per_video_reader(results: RunResults, tables: dict):
     return read
 
 
+#: the cell whose runs, alike but for the memory-insertion offset, give the FPS noise
+FPS_NOISE_CELL = RowRef("table1_long_time_video", "XMem", "", "LV3")
+
+
+def fps_spread(results: RunResults, tables: dict, cell: RowRef = FPS_NOISE_CELL) -> FpsSpread | None:
+    """The sample std of the FPS of the runs behind ``cell`` (None with fewer than two timed runs)."""
+    fps = []
+    for run in _row_runs(tables, cell):
+        try:
+            fps.append(results.fps(run))
+        except (OSError, KeyError, ValueError, pd.errors.ParserError):  # not run, or an unreadable summary
+            continue
+    if len(fps) < 2:
+        return None
+    return FpsSpread(float(np.std(fps, ddof=1)), len(fps), f"{cell.method}'s {cell.dataset} FPS in Table 1")
+
+
 def claim_evidence(config: dict) -> Evidence:
     results = RunResults(Path(config["results"]))
     window = dict(SETTINGS["local_window"].memory)["max_memory_frames"]
     tables = build_tables(config)
     return Evidence(mechanism_counts(results, config), window, per_video_reader(results, tables),
-                    visibility_reader(results, tables, config))
+                    visibility_reader(results, tables, config), fps_spread(results, tables))
 
 
 def claim_noise(config: dict) -> Noise:

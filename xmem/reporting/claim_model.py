@@ -92,15 +92,30 @@ Visibility = Callable[[RowRef], "VisibilitySplit | None"]
 
 
 @dataclass(frozen=True)
+class FpsSpread:
+    """The run-to-run spread of a speed: ``std`` (frames per second, sample std) of one setting's
+    FPS over ``runs`` runs that differ only in the memory-insertion offset."""
+
+    std: float
+    runs: int
+    label: str
+
+    def source(self) -> str:
+        return f"std of {self.label} over {self.runs} offsets"
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What the claims read besides the tables: mechanism counts by name (see
     :func:`xmem.reporting.claim_evidence.claim_evidence`), the memory window of sparse insertion
-    and local window (frames), per-video scores, and scores split by the object's visibility."""
+    and local window (frames), per-video scores, scores split by the object's visibility, and
+    the spread of a Long-time Video FPS over offsets (the noise of a speed comparison)."""
 
     counts: dict[str, int | None] = field(default_factory=dict)
     window_frames: int = 50
     per_video: PerVideo | None = None
     visibility: Visibility | None = None
+    fps_spread: FpsSpread | None = None
 
     def mechanism(self, name: str, needed: int = 1) -> Mechanism | None:
         return Mechanism(name, self.counts.get(name), needed) if name in self.counts else None

@@ -216,7 +216,9 @@ def claim_ltmax_speed(c: Context, memory: dict) -> list[Comparison]:
     if len(measured) < 2:
         return missing
     lo, hi = measured[0], measured[-1]
+    noise = c.evidence.fps_spread
     return [Comparison(f"LTmax={lo} LV3 FPS", fps[lo], f"LTmax={hi} LV3 FPS", fps[hi], strict=True,
+                       spread=noise.std if noise else 0.0, spread_source=noise.source() if noise else "",
                        mechanism=c.evidence.mechanism(eviction_key(lo)))]
 
 
