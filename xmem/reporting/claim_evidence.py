@@ -27,7 +27,7 @@ import pandas as pd
 from xmem.evaluation.results import PER_SEQUENCE_CSV
 from xmem.experiments.element_counts import model_counts
 from xmem.experiments.paths import Run
-from xmem.experiments.plan import build_tables
+from xmem.experiments.plan import TABLE_TARGETS, build_tables
 from xmem.experiments.settings import SETTINGS, ltmax_setting
 from xmem.errors import XMemError
 from xmem.evaluation.results import PER_FRAME_CSV
@@ -153,7 +153,7 @@ def per_video_reader(results: RunResults, tables: dict):
 
 
 #: the cell whose runs, alike but for the memory-insertion offset, give the FPS noise
-FPS_NOISE_CELL = RowRef("table1_long_time_video", "XMem", "", "LV3")
+FPS_NOISE_CELL = RowRef(TABLE_TARGETS["table1"], "XMem", "", "LV3")
 
 
 def fps_spread(results: RunResults, tables: dict, cell: RowRef = FPS_NOISE_CELL) -> FpsSpread | None:

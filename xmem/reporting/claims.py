@@ -28,7 +28,7 @@ from typing import Callable
 
 import pandas as pd
 
-from xmem.experiments.plan import ABLATION_REFERENCE
+from xmem.experiments.plan import ABLATION_REFERENCE, TABLE_TARGETS
 from xmem.reporting.claim_model import (
     WINDOW_CONSOLIDATIONS_KEY, ClaimResult, Comparison, Evidence, Mechanism, Noise, RowRef, consolidations_key,
     eviction_key, memory_frames_key, verdict,
@@ -126,9 +126,8 @@ class Context:
         return self.evidence.mechanism(memory_frames_key(dataset), self.evidence.window_frames + 1)
 
 
-T1, T2, T4, T5, T6, T7, S1 = ("table1_long_time_video", "table2_short_video", "table4_memory_stores",
-                              "table5_scaling_terms", "table6_consolidation", "table7_long_video_strategies",
-                              "tableS1_ltmax")
+T1, T2, T4, T5, T6, T7, S1 = (TABLE_TARGETS[t] for t in ("table1", "table2", "table4", "table5", "table6", "table7",
+                                                          "tableS1"))
 XMEM, STCN, COPY = ("XMem", ""), ("STCN", ""), ("First-frame copy", "")
 LONG = ("LV1", "LV3")
 

@@ -36,7 +36,7 @@ from xmem.reporting.fig_common import (
 from xmem.reporting.paper import load_paper_results
 from xmem.reporting.run_results import STD_ESTIMATOR
 from xmem.experiments.paths import Run
-from xmem.experiments.plan import FIG1_MEMORY_RUNS, STCN_LONG, stcn_long_times
+from xmem.experiments.plan import FIG1_MEMORY_RUNS, STCN_LONG, TABLE_TARGETS, stcn_long_times
 from xmem.experiments.profile import COPY_MODEL
 from xmem.experiments.settings import long_dataset, mem_every, offsets
 
@@ -138,9 +138,9 @@ def _paper_points() -> dict[str, tuple[float, float]]:
     cells = load_paper_results()
     out = {}
     for method in ("STCN", "XMem"):
-        lv1 = cells[(cells["table"] == "table1_long_time_video") & (cells["method"] == method)
+        lv1 = cells[(cells["table"] == TABLE_TARGETS["table1"]) & (cells["method"] == method)
                     & (cells["dataset"] == "LV1") & (cells["metric"] == "J&F")]["value"]
-        d17 = cells[(cells["table"] == "table2_short_video") & (cells["method"] == method)
+        d17 = cells[(cells["table"] == TABLE_TARGETS["table2"]) & (cells["method"] == method)
                     & (cells["dataset"] == "D17") & (cells["metric"] == "J&F")]["value"]
         if len(lv1) and len(d17) and not (math.isnan(lv1.iloc[0]) or math.isnan(d17.iloc[0])):
             out[method] = (float(lv1.iloc[0]), float(d17.iloc[0]))
