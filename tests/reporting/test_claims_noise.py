@@ -146,7 +146,8 @@ def test_why_names_the_video_with_the_largest_gap() -> None:
     evidence = Evidence(per_video=lambda ref: scores.get((ref.method, ref.dataset)))
     result = by_number(check_claims(table1(50.0, 61.7), noise=NOISE, evidence=evidence))[1]
     assert result.verdict == NOT_SUPPORTED
-    assert result.why == ("largest shortfall: XMem LV1 J&F 50.0 vs STCN LV1 J&F 61.7 (-11.7); per video on LV1, "
+    assert result.why == ("largest shortfall: XMem LV1 J&F 50.0 vs STCN LV1 J&F 61.7 (-11.7, beyond the spread 1.3 "
+                          "(recipe sd)); per video on LV1, "
                           "XMem is below STCN on 2 of 3 videos; largest gap v2: 20.0 vs 60.0")
 
 
@@ -188,8 +189,10 @@ def test_a_speed_difference_inside_the_fps_spread_is_within_noise() -> None:
     assert close.verdict == WITHIN_NOISE
     assert close.evidence == ("LTmax=56 LV3 FPS 39.0 > LTmax=2222 LV3 FPS 40.0: within noise (difference -1.0, "
                               "spread 1.5 std of XMem's LV3 FPS in Table 1 over 3 offsets)")
-    assert by_number(check_claims(ltmax_fps_tables(39.0, 41.0), evidence=Evidence(fps_spread=spread)))[11].verdict \
-        == NOT_SUPPORTED
+    slow = by_number(check_claims(ltmax_fps_tables(39.0, 41.0), evidence=Evidence(fps_spread=spread)))[11]
+    assert slow.verdict == NOT_SUPPORTED
+    assert slow.why == ("largest shortfall: LTmax=56 LV3 FPS 39.0 vs LTmax=2222 LV3 FPS 41.0 (-2.0, beyond the spread "
+                        "1.5 (std of XMem's LV3 FPS in Table 1 over 3 offsets))")
     assert by_number(check_claims(ltmax_fps_tables(42.0, 40.0), evidence=Evidence(fps_spread=spread)))[11].verdict \
         == SUPPORTED
     assert by_number(check_claims(ltmax_fps_tables(39.0, 40.0)))[11].verdict == NOT_SUPPORTED  # no spread: exact

@@ -80,6 +80,7 @@ def test_why_splits_a_long_video_shortfall_by_visibility() -> None:
     evidence = Evidence(visibility=lambda ref: splits.get(ref.method) if ref.dataset == "LV1" else None)
     result = {r.number: r for r in check_claims(tables, noise=Noise(1.3, "sd"), evidence=evidence)}[1]
     assert result.verdict == NOT_SUPPORTED
-    assert result.why == ("largest shortfall: XMem LV1 J&F 20.0 vs STCN LV1 J&F 31.0 (-11.0); on LV1 XMem: J 14.0 on "
+    assert result.why == ("largest shortfall: XMem LV1 J&F 20.0 vs STCN LV1 J&F 31.0 (-11.0, beyond the spread 1.3 "
+                          "(sd)); on LV1 XMem: J 14.0 on "
                           "262 visible object-frames, 24 % of 122 absent ones predicted empty; STCN: J 15.9 on 262 "
                           "visible object-frames, 60 % of 122 absent ones predicted empty")

@@ -2,7 +2,8 @@
 
 By verdict: *not measurable*: no comparison had both numbers; *not testable*: the mechanism
 counts that did not reach what the comparison needs; *within noise*: the difference and the
-spread it is inside; *not supported*: the largest shortfall, then where it comes from: the
+spread it is inside; *not supported*: the largest shortfall and the spread it exceeds, then where
+it comes from: the
 per-video gap of the two rows and, on Long-time Video, their scores split by the object's
 visibility (J while it is there, the share of frames where it is absent that are predicted
 empty: :mod:`xmem.reporting.visibility`), and the mechanism count.
@@ -67,8 +68,9 @@ def explain(result: str, comparisons: list[Comparison], evidence: Evidence) -> s
                 f"{c.difference:+.1f}, inside the spread {c.spread:.1f} ({c.spread_source})")
     failing = [c for c in testable if not c.holds and not c.within_noise]
     c = min(failing, key=lambda c: c.difference)
+    beyond = f", beyond the spread {c.spread:.1f} ({c.spread_source})" if c.spread > 0 else ""
     sentence = (f"largest shortfall: {c.left_label} {c.left:.1f} vs {c.right_label} {c.right:.1f}"
-                f"{f' + {c.margin:g}' if c.margin else ''} ({c.difference:+.1f})")
+                f"{f' + {c.margin:g}' if c.margin else ''} ({c.difference:+.1f}{beyond})")
     details = (_per_video_sentence(c, evidence.per_video), _visibility_sentence(c, evidence.visibility),
                c.mechanism.describe() if c.mechanism is not None else "")
     detail = "; ".join(x for x in details if x)
