@@ -2,11 +2,10 @@
 
 By verdict: *not measurable*: no comparison had both numbers; *not testable*: the mechanism
 counts that did not reach what the comparison needs; *within noise*: the difference and the
-spread it is inside; *not supported*: the largest shortfall and the spread it exceeds, then where
-it comes from: the
-per-video gap of the two rows and, on Long-time Video, their scores split by the object's
-visibility (J while it is there, the share of frames where it is absent that are predicted
-empty: :mod:`xmem.reporting.visibility`), and the mechanism count.
+spread it is inside; *not supported*: the largest shortfall and the spread it exceeds, then
+where it comes from: the per-video gap of the two rows and, on Long-time Video, their scores
+split by the object's visibility (J while it is there, the share of frames where it is absent
+that are predicted empty: :mod:`xmem.reporting.visibility`), and the mechanism count.
 """
 
 from __future__ import annotations
