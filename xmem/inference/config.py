@@ -19,7 +19,7 @@ class InferenceConfig:
             (o = 0 is the official schedule: r, 2r, ...). ``--mem-offset``.
         deep_update_every: -1 = deep update on every memory frame (default), 0 = never,
             k > 0 = every k-th frame (also on frames that are not memorised; Table 8).
-        size: resize the shorter side to this many pixels (-1 = native resolution).
+        size: target length in pixels of each frame's shorter side (-1: frames keep their own size).
         memory: working / long-term memory settings.
         amp: mixed precision (bf16 on CPU, fp16 on CUDA).
         flip: process horizontally mirrored frames (multi-scale / flip evaluation).
