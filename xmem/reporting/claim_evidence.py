@@ -156,8 +156,10 @@ def per_video_reader(results: RunResults, tables: dict):
 FPS_NOISE_CELL = RowRef(TABLE_TARGETS["table1"], "XMem", "", "LV3")
 
 
-def fps_spread(results: RunResults, tables: dict, cell: RowRef = FPS_NOISE_CELL) -> FpsSpread | None:
-    """The sample std of the FPS of the runs behind ``cell`` (None with fewer than two timed runs)."""
+def fps_spread(results: RunResults, tables: dict) -> FpsSpread | None:
+    """The sample std of the FPS of the runs behind :data:`FPS_NOISE_CELL` (None with fewer than
+    two timed runs)."""
+    cell = FPS_NOISE_CELL
     fps = []
     for run in _row_runs(tables, cell):
         try:
